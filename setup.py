@@ -1,0 +1,4 @@
+"""Kept thin on purpose: everything lives in setup.cfg."""
+from setuptools import setup
+
+setup()

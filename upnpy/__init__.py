@@ -1,0 +1,38 @@
+"""upnpy: a synchronous UPnP control point.
+
+Discover devices, browse their services, and call their actions as Python methods::
+
+    >>> import upnpy
+    >>> router = upnpy.discover(st="urn:schemas-upnp-org:device:InternetGatewayDevice:2")[0]
+    >>> router.WANIPConnection.GetExternalIPAddress()
+    {'NewExternalIPAddress': '11.22.33.44'}
+"""
+
+import logging
+
+__version__ = "0.1.0"
+
+from .exceptions import (
+    ActionError,
+    DescriptionError,
+    DiscoveryError,
+    SubscriptionError,
+    TransportError,
+    UPnPError,
+    UPnPWarning,
+    ValidationError,
+)
+
+__all__ = [
+    "__version__",
+    "UPnPError",
+    "DiscoveryError",
+    "DescriptionError",
+    "ValidationError",
+    "TransportError",
+    "ActionError",
+    "SubscriptionError",
+    "UPnPWarning",
+]
+
+logging.getLogger("upnpy").addHandler(logging.NullHandler())

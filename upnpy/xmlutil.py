@@ -1,0 +1,148 @@
+"""Safe, lenient XML parsing into plain dicts keyed by local names.
+
+Devices send BOMs, NUL terminators, repeated XML declarations, trailing garbage and
+undeclared prefixes; hostile ones send entity bombs. :func:`parse_xml` strips what is
+harmless, refuses DTDs and entities outright, and returns :mod:`xmltodict` output in which
+every element and attribute is named by its local name (``s:Envelope`` → ``Envelope``) and
+``xmlns`` attributes are gone. The accessors :func:`children` and :func:`text` hide
+xmltodict's "one child is a dict, several are a list" shape.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, List, Mapping, Optional
+from xml.parsers import expat
+
+import xmltodict
+
+from .exceptions import DescriptionError, UPnPError
+
+__all__ = ["parse_xml", "children", "child", "text"]
+
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_XML_DECL = re.compile(rb"<\?xml[^>]*\?>")
+_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w:.-]*)")
+
+
+def _clean(data: bytes) -> bytes:
+    """Remove the harmless garbage devices put around and inside documents."""
+    data = data.replace(b"\x00", b"")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    start = data.find(b"<")
+    if start > 0:  # leading garbage, e.g. HTTP headers repeated in the body
+        data = data[start:]
+    decls = list(_XML_DECL.finditer(data))
+    if len(decls) > 1 or (decls and decls[0].start() != 0):
+        keep = data[: decls[0].end()] if decls[0].start() == 0 else b""
+        data = keep + _XML_DECL.sub(b"", data[len(keep):])
+    return data.rstrip()
+
+
+def _local(name: str) -> str:
+    if name.startswith("@"):
+        return "@" + name[1:].rpartition(":")[2]
+    return name.rpartition(":")[2]
+
+
+def _strip_namespaces(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_strip_namespaces(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "@xmlns" or key.startswith("@xmlns:"):
+            continue
+        local = _local(key)
+        value = _strip_namespaces(value)
+        if local in out:  # same local name under two prefixes: keep both
+            previous = out[local]
+            out[local] = (previous if isinstance(previous, list) else [previous]) + (
+                value if isinstance(value, list) else [value]
+            )
+        else:
+            out[local] = value
+    return out
+
+
+def _cut_after_root(data: bytes) -> bytes:
+    """Drop whatever follows the root element's closing tag (trailing garbage)."""
+    root = _ROOT_TAG.search(data)
+    if not root:
+        return data
+    close = data.rfind(b"</" + root.group(1))
+    end = data.find(b">", close) if close >= 0 else -1
+    return data[: end + 1] if end >= 0 else data
+
+
+def parse_xml(
+    data: bytes,
+    *,
+    url: Optional[str] = None,
+    error: Callable[..., UPnPError] = DescriptionError,
+) -> dict:
+    """Parse an XML document from bytes.
+
+    :param data: the raw body; its XML declaration names the encoding (UTF-8 by default).
+    :param url: where the body came from, for error messages.
+    :param error: the exception class to raise; it is called with a message and ``url=``.
+    :returns: a dict with the root element's local name as its only key.
+    :raises UPnPError: (of class *error*) for a DTD or entity declaration, or XML that
+        does not parse even after the garbage is stripped.
+    """
+    data = _clean(data)
+    if _DTD.search(data):
+        raise error("refusing an XML document with a DTD or entity declaration", url=url)
+    for _ in range(2):
+        try:
+            parsed = xmltodict.parse(data, disable_entities=True, strip_whitespace=True)
+            break
+        except expat.ExpatError as exc:
+            shorter = _cut_after_root(data)
+            if len(shorter) < len(data):  # trailing garbage after the root: retry once
+                data = shorter
+                continue
+            raise error(f"malformed XML: {exc}", url=url) from exc
+        except ValueError as exc:  # xmltodict's "entities are disabled"
+            raise error(f"refusing XML: {exc}", url=url) from exc
+    else:  # pragma: no cover - the second pass cannot meet junk again
+        raise error("malformed XML", url=url)
+    if not isinstance(parsed, dict) or not parsed:
+        raise error("empty XML document", url=url)
+    return _strip_namespaces(parsed)
+
+
+def children(node: Any, name: str) -> List[Any]:
+    """All children of *node* called *name*, as a list (empty when there are none)."""
+    if not isinstance(node, Mapping):
+        return []
+    value = node.get(name)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def child(node: Any, name: str) -> Any:
+    """The first child of *node* called *name*, or ``None``."""
+    found = children(node, name)
+    return found[0] if found else None
+
+
+def text(node: Any, name: Optional[str] = None, default: Optional[str] = None) -> Optional[str]:
+    """The stripped text of *node* (or of its first child *name*).
+
+    An empty element gives ``""``; a missing one gives *default*.
+    """
+    if name is not None:
+        if not isinstance(node, Mapping) or name not in node:
+            return default
+        node = child(node, name)
+    if node is None:
+        return ""
+    if isinstance(node, Mapping):
+        node = node.get("#text", "")
+    if isinstance(node, list):  # text split by comments or elements: join it
+        node = "".join(str(part) for part in node if isinstance(part, str))
+    return str(node).strip()
