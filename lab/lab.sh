@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# The upnpy test LAN: real UPnP daemons in network namespaces joined by a bridge.
+#
+#   lab/lab.sh packages            install the Debian packages the lab needs (if missing)
+#   lab/lab.sh up                  build a lab, print its folder (holds lab.env and the logs)
+#   lab/lab.sh down DIR            stop its daemons, delete its namespaces
+#   lab/lab.sh exec DIR CMD...     run CMD inside the lab's client namespace, with lab.env exported
+#   lab/lab.sh run CMD...          up, exec CMD, down (also on failure or Ctrl-C); CMD's exit status
+#   lab/lab.sh clean               tear down every lab this checkout left behind
+#
+# Hosts on 10.77.0.0/24 (bridge br0 in namespace P-br), P a prefix unique to the run:
+#   P-gw  10.77.0.1  miniupnpd 2.3.1, IGD:2, WAN wan0 11.22.33.44/24 <-> P-inet 11.22.33.1
+#   P-cl  10.77.0.2  the client: the test process runs here
+#   P-dms 10.77.0.3  minidlna 1.3.0 with a few generated WAV tracks
+#   P-lt  10.77.0.4  GUPnP network-light (DimmableLight:1) under Xvfb
+# Nothing in these namespaces can reach the host's network: the only links are the veths
+# created here. Facts behind every step: shared/LAB.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LABS=${UPNPY_LAB_HOME:-$HERE/../.lab}
+NET=10.77.0
+HOSTS="gw cl dms lt"
+declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4)
+TRACKS=3
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+need_root() {
+    [ "$(id -u)" = 0 ] || die "building the lab needs root (ip netns)"
+    command -v ip >/dev/null || die "iproute2 (ip) is missing"
+}
+
+cmd_packages() {
+    local missing=""
+    for bin in miniupnpd minidlnad gupnp-network-light gssdp-discover xvfb-run xauth upnpc nft ip curl; do
+        command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
+    done
+    [ -z "$missing" ] && return 0
+    log "missing:$missing — installing the lab's Debian packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends miniupnpd miniupnpd-nftables nftables minidlna \
+        gupnp-tools gssdp-tools xvfb xauth miniupnpc iproute2 curl >&2
+}
+
+# --- building -------------------------------------------------------------------------------
+
+link_host() {  # link_host P NAME: veth from the bridge to namespace P-NAME, address, routes
+    local p=$1 h=$2 ns=$1-$2
+    ip netns add "$ns"
+    ip -n "$p-br" link add "$p-$h" type veth peer name lan0 netns "$ns"
+    ip -n "$p-br" link set "$p-$h" master br0 up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.lan0.accept_dad=0 || true
+    ip -n "$ns" addr add "$NET.${ADDR[$h]}/24" dev lan0
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set lan0 up
+    ip -n "$ns" route add 239.0.0.0/8 dev lan0
+}
+
+start_gateway() {
+    local p=$1 dir=$2
+    ip netns add "$p-inet"
+    ip -n "$p-gw" link add wan0 type veth peer name wan0 netns "$p-inet"
+    ip -n "$p-gw" addr add 11.22.33.44/24 dev wan0
+    ip -n "$p-inet" addr add 11.22.33.1/24 dev wan0
+    ip -n "$p-gw" link set wan0 up
+    ip -n "$p-inet" link set wan0 up
+    ip -n "$p-inet" link set lo up
+    ip -n "$p-gw" route add default via 11.22.33.1
+    ip netns exec "$p-gw" sysctl -qw net.ipv4.ip_forward=1
+    ip netns exec "$p-gw" nft -f - <<'EOF'
+table inet filter {
+    chain miniupnpd { }
+    chain prerouting_miniupnpd { }
+    chain postrouting_miniupnpd { }
+    chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
+    chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
+    chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
+}
+EOF
+    cat >"$dir/miniupnpd.conf" <<EOF
+ext_ifname=wan0
+listening_ip=lan0
+port=5000
+enable_upnp=yes
+enable_natpmp=no
+secure_mode=no
+system_uptime=yes
+uuid=$(cat /proc/sys/kernel/random/uuid)
+friendly_name=upnpy lab gateway
+allow 1024-65535 $NET.0/24 1-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+    ip netns exec "$p-gw" miniupnpd -f "$dir/miniupnpd.conf" -d -P "$dir/miniupnpd.pid" \
+        >"$dir/miniupnpd.log" 2>&1 &
+}
+
+start_media_server() {
+    local p=$1 dir=$2
+    mkdir -p "$dir/media" "$dir/minidlna-db"
+    python3 - "$dir/media" "$TRACKS" <<'EOF'
+import math, struct, sys, wave
+folder, count = sys.argv[1], int(sys.argv[2])
+for n in range(1, count + 1):
+    with wave.open(f"{folder}/upnpy-track-{n}.wav", "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * n / 10))) for i in range(4000)))
+EOF
+    cat >"$dir/minidlna.conf" <<EOF
+port=8200
+network_interface=lan0
+media_dir=A,$dir/media
+friendly_name=upnpy lab media
+db_dir=$dir/minidlna-db
+log_dir=$dir
+inotify=no
+uuid=$(cat /proc/sys/kernel/random/uuid)
+EOF
+    ip netns exec "$p-dms" minidlnad -f "$dir/minidlna.conf" -d -P "$dir/minidlna.pid" \
+        >"$dir/minidlna.out" 2>&1 &
+}
+
+start_light() {
+    local p=$1 dir=$2
+    mkdir -p "$dir/light-tmp"
+    ip netns exec "$p-lt" env TMPDIR="$dir/light-tmp" xvfb-run -a \
+        gupnp-network-light -i lan0 -n "upnpy lab light" --no-v6 -p 49200 \
+        >"$dir/light.log" 2>&1 &
+}
+
+# Wait until all three devices answer M-SEARCH in the client namespace; record the light's
+# LOCATION (its UDN, and so its description path, is new at every start).
+wait_ready() {
+    local p=$1 dir=$2 seen="" i
+    for i in $(seq 1 15); do
+        seen="$seen $(ip netns exec "$p-cl" gssdp-discover -i lan0 -t upnp:rootdevice --timeout=3 2>/dev/null \
+            | sed -n 's/^ *Location: *//p' | tr '\n' ' ')"
+        if grep -q "$NET.1:5000/" <<<"$seen" && grep -q "$NET.3:8200/" <<<"$seen" \
+            && grep -q "$NET.4:49200/" <<<"$seen"; then
+            LIGHT_URL=$(tr ' ' '\n' <<<"$seen" | grep "$NET.4:49200/" | head -n 1)
+            return 0
+        fi
+    done
+    log "not every device answered M-SEARCH; seen:$seen"
+    return 1
+}
+
+cmd_up() {
+    need_root
+    cmd_packages
+    cmd_clean
+    mkdir -p "$LABS"
+    local p dir
+    p=u$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+    dir=$(cd "$LABS" && pwd)/$p
+    mkdir -p "$dir"
+    cat >"$dir/lab.env" <<EOF
+UPNPY_LAB=$dir
+UPNPY_LAB_PREFIX=$p
+UPNPY_LAB_CLIENT_NS=$p-cl
+UPNPY_LAB_GW_NS=$p-gw
+UPNPY_LAB_CLIENT_IP=$NET.2
+UPNPY_LAB_GW_IP=$NET.1
+UPNPY_LAB_DMS_IP=$NET.3
+UPNPY_LAB_LIGHT_IP=$NET.4
+UPNPY_LAB_WAN_IP=11.22.33.44
+UPNPY_LAB_GW_URL=http://$NET.1:5000/rootDesc.xml
+UPNPY_LAB_DMS_URL=http://$NET.3:8200/rootDesc.xml
+UPNPY_LAB_TRACKS=$TRACKS
+EOF
+    log "building lab $p in $dir"
+    if ! (
+        set -e
+        ip netns add "$p-br"
+        ip -n "$p-br" link add br0 type bridge
+        ip -n "$p-br" link set br0 up
+        ip -n "$p-br" link set lo up
+        for h in $HOSTS; do link_host "$p" "$h"; done
+        start_gateway "$p" "$dir"
+        start_media_server "$p" "$dir"
+        start_light "$p" "$dir"
+        wait_ready "$p" "$dir"
+        echo "UPNPY_LAB_LIGHT_URL=$LIGHT_URL" >>"$dir/lab.env"
+    ); then
+        log "bring-up failed; daemon logs:"
+        show_logs "$dir"
+        cmd_down "$dir"
+        exit 1
+    fi
+    log "lab $p ready (light at $(sed -n 's/^UPNPY_LAB_LIGHT_URL=//p' "$dir/lab.env"))"
+    echo "$dir"
+}
+
+# --- tearing down ---------------------------------------------------------------------------
+
+kill_namespace_pids() {  # TERM, a short wait, then KILL whatever still runs in namespace $1
+    local ns=$1 pids i
+    for sig in TERM TERM TERM TERM TERM KILL; do
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        [ -z "$pids" ] && return 0
+        kill -"$sig" $pids 2>/dev/null || true
+        sleep 0.3
+    done
+}
+
+cmd_down() {
+    local dir=${1:?usage: lab.sh down DIR} p
+    p=$(basename "$dir")
+    [ -f "$dir/lab.env" ] || die "$dir is not a lab folder"
+    # The light before its xvfb-run, so that xvfb-run can clean up its display.
+    for pid in $(ip netns pids "$p-lt" 2>/dev/null || true); do
+        [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = gupnp-network-l ] && kill "$pid" 2>/dev/null || true
+    done
+    for ns in lt dms gw cl inet br; do kill_namespace_pids "$p-$ns"; done
+    for ns in lt dms gw cl inet br; do ip netns del "$p-$ns" 2>/dev/null || true; done
+    log "lab $p torn down (logs kept in $dir)"
+}
+
+cmd_clean() {  # every lab of this checkout whose namespaces still exist
+    [ -d "$LABS" ] || return 0
+    local dir
+    for dir in "$LABS"/u*/; do
+        [ -f "$dir/lab.env" ] || continue
+        if ip netns list 2>/dev/null | grep -q "^$(basename "$dir")-"; then
+            log "removing leftover lab $(basename "$dir")"
+            cmd_down "${dir%/}"
+        fi
+    done
+}
+
+show_logs() {
+    local dir=$1 f
+    for f in "$dir"/miniupnpd.log "$dir"/minidlna.log "$dir"/minidlna.out "$dir"/light.log; do
+        [ -f "$f" ] || continue
+        echo "----- $f (last 15 lines)" >&2
+        grep -v -e 'netlink' -e 'recv' "$f" | tail -n 15 >&2 || true
+    done
+}
+
+# --- using ----------------------------------------------------------------------------------
+
+cmd_exec() {
+    local dir=${1:?usage: lab.sh exec DIR CMD...}
+    shift
+    [ -f "$dir/lab.env" ] || die "$dir is not a lab folder"
+    local ns
+    ns=$(sed -n 's/^UPNPY_LAB_CLIENT_NS=//p' "$dir/lab.env")
+    # shellcheck disable=SC2046
+    ip netns exec "$ns" env $(cat "$dir/lab.env") "$@"
+}
+
+cmd_run() {
+    local dir status=0
+    dir=$(cmd_up)
+    trap 'cmd_down "$dir"' EXIT
+    trap 'exit 130' INT TERM
+    cmd_exec "$dir" "$@" || status=$?
+    [ "$status" = 0 ] || show_logs "$dir"
+    return "$status"
+}
+
+case ${1:-} in
+    packages) need_root; cmd_packages ;;
+    up) cmd_up ;;
+    down) need_root; cmd_down "${2:-}" ;;
+    exec) shift; cmd_exec "$@" ;;
+    run) shift; cmd_run "$@" ;;
+    clean) need_root; cmd_clean ;;
+    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+esac
