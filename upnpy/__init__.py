@@ -12,6 +12,16 @@ import logging
 
 __version__ = "0.1.0"
 
+from .description import (
+    ActionInfo,
+    ArgumentInfo,
+    DeviceInfo,
+    IconInfo,
+    ScpdInfo,
+    ServiceInfo,
+    StateVariableInfo,
+)
+from .discovery import discover
 from .exceptions import (
     ActionError,
     DescriptionError,
@@ -22,9 +32,24 @@ from .exceptions import (
     UPnPWarning,
     ValidationError,
 )
+from .proxy import Action, Device, Service
+from .ssdp import SSDPResponse, search
 
 __all__ = [
     "__version__",
+    "discover",
+    "search",
+    "SSDPResponse",
+    "Device",
+    "Service",
+    "Action",
+    "DeviceInfo",
+    "ServiceInfo",
+    "IconInfo",
+    "ScpdInfo",
+    "ActionInfo",
+    "ArgumentInfo",
+    "StateVariableInfo",
     "UPnPError",
     "DiscoveryError",
     "DescriptionError",

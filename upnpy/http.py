@@ -103,11 +103,13 @@ def get(
     *,
     timeout: Optional[Timeout] = None,
     limit: int,
+    deadline: Optional[float] = None,
     error: Callable[..., UPnPError] = DescriptionError,
 ) -> bytes:
     """GET *url* and return its body, with a finite timeout and a size cap.
 
-    The whole exchange ends within about ``connect + 2 * read`` seconds of *timeout*.
+    The whole exchange ends within about ``connect + 2 * read`` seconds of *timeout*, or
+    by *deadline* (a :func:`time.monotonic` instant) plus one read timeout when given.
 
     :raises UPnPError: (of class *error*) for a connection failure, a timeout, a non-2xx
         status, or a body over *limit* bytes.
@@ -120,4 +122,5 @@ def get(
     if not 200 <= response.status_code < 300:
         response.close()
         raise error(f"HTTP {response.status_code} {response.reason}", url=url)
-    return read_capped(response, limit, deadline=time.monotonic() + connect + read, error=error)
+    own = time.monotonic() + connect + read
+    return read_capped(response, limit, deadline=min(own, deadline or own), error=error)

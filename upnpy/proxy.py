@@ -1,0 +1,431 @@
+"""Devices, services and actions as Python objects, built at run time from descriptions.
+
+A :class:`Device` wraps a parsed :class:`~upnpy.description.DeviceInfo`; its services are
+attributes (``router.WANIPConnection``); a :class:`Service` reads its SCPD on first use and
+turns each action into an :class:`Action`, a callable with a real signature and docstring.
+"""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import logging
+import threading
+import warnings
+from types import MappingProxyType
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+import requests
+
+from . import datatypes, http, soap
+from .description import (
+    ActionInfo,
+    ArgumentInfo,
+    DeviceInfo,
+    IconInfo,
+    ScpdInfo,
+    ServiceInfo,
+    StateVariableInfo,
+    parse_device,
+    parse_scpd,
+)
+from .exceptions import DescriptionError, UPnPWarning
+
+__all__ = ["Device", "Service", "Action"]
+
+log = logging.getLogger("upnpy")
+
+#: The largest device description or SCPD accepted, in bytes.
+MAX_DESCRIPTION = 2 << 20
+
+
+def _short_type(urn: str) -> Tuple[str, str]:
+    """``urn:...:service:WANIPConnection:2`` → ``("WANIPConnection", "2")``."""
+    parts = urn.split(":")
+    if len(parts) >= 5 and parts[0].lower() == "urn":
+        return parts[3], parts[4]
+    if len(parts) >= 2 and parts[-1].isdigit():
+        return parts[-2], parts[-1]
+    return urn, ""
+
+
+def _service_id_name(service_id: str) -> str:
+    """The id after ``:serviceId:`` (``SwitchPower:1`` for GUPnP, ``WANIPConn1`` for IGD)."""
+    head, sep, tail = service_id.partition(":serviceId:")
+    return tail if sep else service_id.rpartition(":")[2]
+
+
+class Action:
+    """One UPnP action of a service, callable like a Python function.
+
+    Calling it checks every argument against its state variable (type, range, allowed
+    values), posts the SOAP request, and returns the out-arguments as a dict of Python
+    values. Missing or unknown argument names raise :class:`TypeError`.
+    """
+
+    def __init__(
+        self, service: "Service", info: ActionInfo, variables: Mapping[str, StateVariableInfo]
+    ) -> None:
+        self.service = service
+        self.info = info
+        self.name = self.__name__ = info.name
+        self.__qualname__ = f"{service.name}.{info.name}"
+        self.__module__ = "upnpy"
+        self._in = tuple((arg, _variable_for(service, arg, variables)) for arg in info.in_arguments)
+        self._out = tuple((arg, _variable_for(service, arg, variables)) for arg in info.out_arguments)
+        self.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter(
+                    _parameter_name(arg.name),
+                    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                    annotation=datatypes.python_type(var),
+                )
+                for arg, var in self._in
+            ],
+            return_annotation=Dict[str, Any],
+        )
+        self.__doc__ = self._make_doc()
+
+    # pydoc and IPython document "routines" with their signature; a non-data descriptor
+    # counts as one (inspect.ismethoddescriptor), so help(action) shows the real docs.
+    def __get__(self, obj: Any, objtype: Any = None) -> "Action":
+        return self
+
+    @property
+    def in_arguments(self) -> Tuple[ArgumentInfo, ...]:
+        return self.info.in_arguments
+
+    @property
+    def out_arguments(self) -> Tuple[ArgumentInfo, ...]:
+        return self.info.out_arguments
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Dict[str, Any]:
+        """Validate, call the action on the device, and return its out-arguments.
+
+        :raises TypeError: for missing or unknown argument names.
+        :raises ValidationError: for a value rejected before anything is sent.
+        :raises ActionError: for the device's UPnP fault.
+        :raises TransportError: when the exchange fails below UPnP.
+        """
+        bound = self.__signature__.bind(*args, **kwargs)
+        values = bound.arguments
+        sent = [
+            (arg.name, datatypes.encode(values[_parameter_name(arg.name)], var, argument=arg.name))
+            for arg, var in self._in
+        ]
+        service = self.service
+        raw = soap.call(
+            service.device._session,
+            service.control_url,
+            service.service_type,
+            self.name,
+            sent,
+            timeout=service.device._timeout,
+        )
+        return self._decode(raw)
+
+    def _decode(self, raw: Mapping[str, Optional[str]]) -> Dict[str, Any]:
+        result: Dict[str, Any] = {}
+        for arg, var in self._out:
+            if arg.name not in raw:
+                warnings.warn(
+                    f"{self.__qualname__}: the device left out the out-argument {arg.name}",
+                    UPnPWarning,
+                    stacklevel=3,
+                )
+                result[arg.name] = None
+                continue
+            result[arg.name] = datatypes.decode(raw[arg.name], var, context=f"{self.__qualname__}.{arg.name}")
+        for name, value in raw.items():  # extra out-arguments: kept, raw
+            if name not in result:
+                log.debug("%s: extra out-argument %s kept raw", self.__qualname__, name)
+                result[name] = value
+        return result
+
+    def _make_doc(self) -> str:
+        params = ", ".join(arg.name for arg, _ in self._in)
+        lines = [
+            f"{self.name}({params}) -> dict",
+            "",
+            f"Call {self.name} of {self.service.service_type} on the device.",
+            "",
+        ]
+        for arg, var in self._in:
+            lines.append(f":param {arg.name}: {datatypes.describe(var)}")
+        if self._out:
+            outs = ", ".join(f"{arg.name} ({datatypes.describe(var)})" for arg, var in self._out)
+            lines.append(f":returns: a dict with {outs}")
+        else:
+            lines.append(":returns: an empty dict")
+        lines += [
+            ":raises ValidationError: an argument is rejected before anything is sent",
+            ":raises ActionError: the device answered with a UPnP fault",
+            ":raises TransportError: the exchange failed below UPnP",
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        params = ", ".join(arg.name for arg, _ in self._in)
+        return f"<Action {self.__qualname__}({params})>"
+
+
+def _variable_for(
+    service: "Service", arg: ArgumentInfo, variables: Mapping[str, StateVariableInfo]
+) -> StateVariableInfo:
+    """The state variable that types *arg*; an unknown one is treated as a string."""
+    var = variables.get(arg.related_state_variable)
+    if var is None:
+        warnings.warn(
+            f"{service.name}: argument {arg.name} names an unknown state variable "
+            f"{arg.related_state_variable!r}; treated as string",
+            UPnPWarning,
+            stacklevel=4,
+        )
+        var = StateVariableInfo(name=arg.related_state_variable or arg.name, data_type="string")
+    return var
+
+
+def _parameter_name(name: str) -> str:
+    """A Python parameter name for a UPnP argument name (``from`` → ``from_``)."""
+    name = name if name.isidentifier() else "".join(c if c.isalnum() else "_" for c in name)
+    return name + "_" if keyword.iskeyword(name) or not name or name[0].isdigit() else name
+
+
+class Service:
+    """One service of a device; its actions are attributes.
+
+    The SCPD is fetched on first use of :attr:`actions`, :attr:`state_variables`, an
+    action attribute or ``dir()``; a failure there raises :class:`DescriptionError` and
+    leaves the device's other services usable.
+    """
+
+    def __init__(self, info: ServiceInfo, device: "Device") -> None:
+        self.info = info
+        self.device = device
+        self.name, self.version = _short_type(info.service_type)
+        self._lock = threading.Lock()
+        self._scpd: Optional[ScpdInfo] = None
+        self._actions: Optional[Mapping[str, Action]] = None
+
+    service_type = property(lambda self: self.info.service_type, doc="The full serviceType URN.")
+    service_id = property(lambda self: self.info.service_id, doc="The serviceId.")
+    control_url = property(lambda self: self.info.control_url, doc="The absolute controlURL.")
+    event_sub_url = property(lambda self: self.info.event_sub_url, doc="The absolute eventSubURL.")
+    scpd_url = property(lambda self: self.info.scpd_url, doc="The absolute SCPDURL.")
+
+    def _load(self) -> Mapping[str, Action]:
+        actions = self._actions
+        if actions is not None:
+            return actions
+        with self._lock:
+            if self._actions is None:
+                if not self.scpd_url:
+                    raise DescriptionError(f"service {self.service_type} has no SCPDURL")
+                data = http.get(
+                    self.device._session, self.scpd_url, timeout=self.device._timeout,
+                    limit=MAX_DESCRIPTION,
+                )
+                scpd = parse_scpd(data, self.scpd_url)
+                self._actions = MappingProxyType(
+                    {name: Action(self, info, scpd.state_variables) for name, info in scpd.actions.items()}
+                )
+                self._scpd = scpd
+            return self._actions
+
+    @property
+    def actions(self) -> Mapping[str, Action]:
+        """The actions by name (read-only); fetches the SCPD on first use."""
+        return self._load()
+
+    @property
+    def state_variables(self) -> Mapping[str, StateVariableInfo]:
+        """The state variables by name (read-only); fetches the SCPD on first use."""
+        self._load()
+        return self._scpd.state_variables  # type: ignore[union-attr]  # set by _load
+
+    def __getitem__(self, name: str) -> Action:
+        actions = self._load()
+        try:
+            return actions[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no action {name!r}; it has: {', '.join(actions)}") from None
+
+    def __getattr__(self, name: str) -> Action:
+        if name.startswith("_") or "info" not in self.__dict__:
+            raise _attribute_error(name, name, self)
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise _attribute_error(exc.args[0], name, self) from None
+
+    def __dir__(self) -> List[str]:
+        names = list(super().__dir__())
+        try:
+            names += list(self._load())
+        except Exception as exc:  # completion must never raise
+            log.debug("dir(%r): SCPD unavailable: %s", self, exc)
+        return names
+
+    def __repr__(self) -> str:
+        return f"<Service {self.name}:{self.version} of {self.device.friendly_name!r}>"
+
+
+_HAS_NAME_KW = True
+try:
+    AttributeError("x", name="x", obj=None)
+except TypeError:  # Python < 3.10
+    _HAS_NAME_KW = False
+
+
+def _attribute_error(message: str, name: str, obj: Any) -> AttributeError:
+    return AttributeError(message, name=name, obj=obj) if _HAS_NAME_KW else AttributeError(message)
+
+
+class Device:
+    """A UPnP device, from its description URL.
+
+    ``Device(url)`` fetches and parses the description at once (SCPDs are fetched per
+    service on first use). Services anywhere in the tree are attributes or items::
+
+        router.WANIPConnection
+        router["WANIPConnection:2"]
+        router["urn:upnp-org:serviceId:WANIPConn1"]
+
+    :param location: the URL of the root device description.
+    :param timeout: seconds (or a ``(connect, read)`` pair) for every request to this
+        device; default ``(5, 30)``, since UDA gives a device 30 s to answer an action.
+    :param session: a :class:`requests.Session` to use (for auth, TLS or headers); by
+        default one is made per device, for keep-alive.
+    :raises DescriptionError: when the description cannot be fetched or parsed.
+    """
+
+    def __init__(
+        self,
+        location: str,
+        *,
+        timeout: Optional[http.Timeout] = None,
+        session: Optional[requests.Session] = None,
+    ) -> None:
+        session = session if session is not None else http.new_session()
+        data = http.get(session, location, timeout=timeout, limit=MAX_DESCRIPTION)
+        self._setup(parse_device(data, location), location, session, timeout)
+
+    @classmethod
+    def from_info(
+        cls,
+        info: DeviceInfo,
+        location: str,
+        *,
+        timeout: Optional[http.Timeout] = None,
+        session: Optional[requests.Session] = None,
+    ) -> "Device":
+        """Build a device from an already parsed description (no network I/O)."""
+        device = cls.__new__(cls)
+        device._setup(info, location, session if session is not None else http.new_session(), timeout)
+        return device
+
+    def _setup(self, info: DeviceInfo, location: str, session: requests.Session,
+               timeout: Optional[http.Timeout]) -> None:
+        self.info = info
+        self.location = location
+        self._session = session
+        self._timeout = timeout
+        self.services: Tuple[Service, ...] = tuple(Service(s, self) for s in info.services)
+        self.devices: Tuple[Device, ...] = tuple(
+            Device.from_info(d, location, timeout=timeout, session=session) for d in info.devices
+        )
+
+    friendly_name = property(lambda self: self.info.friendly_name)
+    device_type = property(lambda self: self.info.device_type)
+    udn = property(lambda self: self.info.udn)
+    manufacturer = property(lambda self: self.info.manufacturer)
+    manufacturer_url = property(lambda self: self.info.manufacturer_url)
+    model_name = property(lambda self: self.info.model_name)
+    model_number = property(lambda self: self.info.model_number)
+    model_description = property(lambda self: self.info.model_description)
+    model_url = property(lambda self: self.info.model_url)
+    serial_number = property(lambda self: self.info.serial_number)
+    presentation_url = property(lambda self: self.info.presentation_url)
+
+    @property
+    def icons(self) -> Tuple[IconInfo, ...]:
+        return self.info.icons
+
+    @property
+    def all_services(self) -> Tuple[Service, ...]:
+        """This device's services, then every embedded device's, depth first."""
+        return self.services + tuple(s for d in self.devices for s in d.all_services)
+
+    def walk(self) -> Iterator["Device"]:
+        """This device and every embedded device, depth first."""
+        yield self
+        for device in self.devices:
+            yield from device.walk()
+
+    def _matches(self, key: str) -> List[Service]:
+        found = []
+        for service in self.all_services:
+            names = {
+                service.service_type,
+                f"{service.name}:{service.version}",
+                service.name,
+                service.service_id,
+                _service_id_name(service.service_id),
+            }
+            if key in names:
+                found.append(service)
+        return found
+
+    def __getitem__(self, key: str) -> Service:
+        """The service called *key* anywhere in the tree.
+
+        *key* may be the serviceType (``urn:...:WANIPConnection:2``), its name with or
+        without version (``WANIPConnection:2``, ``WANIPConnection``), the serviceId, or the
+        serviceId's id part (``WANIPConn1``).
+
+        :raises KeyError: when no service or more than one matches (candidates named).
+        """
+        found = self._matches(key)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            known = ", ".join(f"{s.name}:{s.version}" for s in self.all_services) or "none"
+            raise KeyError(f"{self.friendly_name!r} has no service {key!r}; services: {known}")
+        candidates = "; ".join(
+            f"{s.service_id} ({s.service_type}) in {s.device.friendly_name!r}" for s in found
+        )
+        raise KeyError(f"{key!r} is ambiguous in {self.friendly_name!r}; candidates: {candidates}")
+
+    def __getattr__(self, name: str) -> Service:
+        if name.startswith("_") or "services" not in self.__dict__:
+            raise _attribute_error(name, name, self)
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise _attribute_error(exc.args[0], name, self) from None
+
+    def __dir__(self) -> List[str]:
+        names = set(super().__dir__())
+        for service in self.all_services:
+            for candidate in (service.name, _service_id_name(service.service_id)):
+                if candidate.isidentifier() and len(self._matches(candidate)) == 1:
+                    names.add(candidate)
+        return sorted(names)
+
+    def __repr__(self) -> str:
+        kind, version = _short_type(self.device_type)
+        return f"<Device {self.friendly_name!r} {kind}:{version} at {self.location}>"
+
+    def close(self) -> None:
+        """Close the device's HTTP connections (idempotent)."""
+        self._session.close()
+
+    def __enter__(self) -> "Device":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+for _cls in (Device, Service, Action):
+    _cls.__module__ = "upnpy"
