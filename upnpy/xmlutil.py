@@ -82,12 +82,14 @@ def parse_xml(
     *,
     url: Optional[str] = None,
     error: Callable[..., UPnPError] = DescriptionError,
+    strip_whitespace: bool = True,
 ) -> dict:
     """Parse an XML document from bytes.
 
     :param data: the raw body; its XML declaration names the encoding (UTF-8 by default).
     :param url: where the body came from, for error messages.
     :param error: the exception class to raise; it is called with a message and ``url=``.
+    :param strip_whitespace: strip text values (``False`` keeps a string value exact).
     :returns: a dict with the root element's local name as its only key.
     :raises UPnPError: (of class *error*) for a DTD or entity declaration, or XML that
         does not parse even after the garbage is stripped.
@@ -97,7 +99,9 @@ def parse_xml(
         raise error("refusing an XML document with a DTD or entity declaration", url=url)
     for _ in range(2):
         try:
-            parsed = xmltodict.parse(data, disable_entities=True, strip_whitespace=True)
+            parsed = xmltodict.parse(
+                data, disable_entities=True, strip_whitespace=strip_whitespace
+            )
             break
         except expat.ExpatError as exc:
             shorter = _cut_after_root(data)
@@ -130,8 +134,10 @@ def child(node: Any, name: str) -> Any:
     return found[0] if found else None
 
 
-def text(node: Any, name: Optional[str] = None, default: Optional[str] = None) -> Optional[str]:
-    """The stripped text of *node* (or of its first child *name*).
+def text(
+    node: Any, name: Optional[str] = None, default: Optional[str] = None, *, strip: bool = True
+) -> Optional[str]:
+    """The text of *node* (or of its first child *name*), stripped unless *strip* is false.
 
     An empty element gives ``""``; a missing one gives *default*.
     """
@@ -145,4 +151,4 @@ def text(node: Any, name: Optional[str] = None, default: Optional[str] = None) -
         node = node.get("#text", "")
     if isinstance(node, list):  # text split by comments or elements: join it
         node = "".join(str(part) for part in node if isinstance(part, str))
-    return str(node).strip()
+    return str(node).strip() if strip else str(node)

@@ -1,0 +1,252 @@
+"""SOAP 1.1 control: build the envelope, send it, turn the answer into out-arguments or a fault.
+
+:func:`build_envelope` and :func:`parse_response` are pure; :func:`call` adds the HTTP
+exchange, which lives in :func:`_exchange` alone so that the transport can be replaced
+without touching the rest.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+import requests
+import xmltodict
+
+from . import xmlutil
+from .exceptions import ActionError, TransportError, ValidationError
+from .http import USER_AGENT, Timeout, as_timeout, read_capped
+
+__all__ = ["MAX_RESPONSE", "build_envelope", "parse_response", "call"]
+
+#: The largest SOAP response accepted, in bytes.
+MAX_RESPONSE = 1 << 20
+
+_ENVELOPE_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+_ENCODING_NS = "http://schemas.xmlsoap.org/soap/encoding/"
+_HEAD = (
+    f'<?xml version="1.0"?><s:Envelope xmlns:s="{_ENVELOPE_NS}" '
+    f's:encodingStyle="{_ENCODING_NS}"><s:Body>'
+)
+_TAIL = "</s:Body></s:Envelope>"
+
+_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#13;"}
+)
+# Characters XML 1.0 cannot carry at all, even escaped (lone surrogates cannot be UTF-8).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NAME = re.compile(r"[^\W\d][\w.-]*\Z")
+
+
+def _escape(value: str, argument: Optional[str] = None) -> str:
+    bad = _NOT_XML.search(value)
+    if bad:
+        message = f"character U+{ord(bad.group()):04X} cannot be sent in XML"
+        raise ValidationError(message, argument=argument, value=value)
+    return value.translate(_ESCAPES)
+
+
+def _check_name(name: str, what: str) -> None:
+    if not _NAME.match(name):
+        raise ValidationError(f"{name!r} is not a valid XML element name for {what}", argument=name)
+
+
+def build_envelope(service_type: str, action: str, arguments: Sequence[Tuple[str, str]]) -> bytes:
+    """The SOAP request body for one action, as compact UTF-8 XML.
+
+    :param service_type: the exact ``serviceType`` of the description, version included.
+    :param action: the action name.
+    :param arguments: ``(name, value)`` pairs of every in-argument, in SCPD order; the values
+        are already UPnP text (an empty string is sent as ``<Name></Name>``).
+    :returns: the envelope; its ``len`` is the Content-Length.
+    :raises ValidationError: for a name that is not an XML name, or a value holding a
+        character XML cannot carry (NUL and most other control characters).
+    """
+    _check_name(action, "an action")
+    parts = [_HEAD, f'<u:{action} xmlns:u="{_escape(service_type)}">']
+    for name, value in arguments:
+        _check_name(name, "an argument")
+        parts.append(f"<{name}>{_escape(value, name)}</{name}>")
+    parts += [f"</u:{action}>", _TAIL]
+    return "".join(parts).encode("utf-8")
+
+
+def _elements(node: Any) -> Dict[str, Any]:
+    """The child elements of an xmltodict node (attributes and text left out)."""
+    if not isinstance(node, Mapping):
+        return {}
+    return {key: value for key, value in node.items() if not key.startswith(("@", "#"))}
+
+
+def _raw_text(node: Any) -> str:
+    """An out-argument's text; markup a device forgot to escape is serialised back."""
+    if isinstance(node, list):  # the same out-argument twice: the first wins
+        node = node[0]
+    inner = _elements(node)
+    if inner:
+        return xmltodict.unparse(inner, full_document=False)
+    return xmlutil.text(node, strip=False) or ""
+
+
+def _find_holder(node: Any, name: str) -> Optional[Mapping]:
+    """The first mapping, depth first, that has a child called *name*."""
+    if isinstance(node, list):
+        for item in node:
+            found = _find_holder(item, name)
+            if found is not None:
+                return found
+    elif isinstance(node, Mapping):
+        if name in node:
+            return node
+        for key, value in node.items():
+            if not key.startswith(("@", "#")):
+                found = _find_holder(value, name)
+                if found is not None:
+                    return found
+    return None
+
+
+def _fault_error(fault: Any, action: str) -> ActionError:
+    upnp_error = _find_holder(fault, "errorCode")  # detail/UPnPError, whatever its prefix
+    if upnp_error is None:
+        return ActionError(None, xmlutil.text(fault, "faultstring", "") or "", action=action)
+    raw_code = xmlutil.text(upnp_error, "errorCode") or ""
+    try:
+        code: Optional[int] = int(raw_code)
+    except ValueError:
+        code = None
+    return ActionError(code, xmlutil.text(upnp_error, "errorDescription", "") or "", action=action)
+
+
+def parse_response(
+    body: bytes, action: str, *, url: str = "", status: int = 200
+) -> Dict[str, Optional[str]]:
+    """The out-arguments of a SOAP response, by name, as raw text.
+
+    The response element is found by its local name ``<action>Response`` whatever its prefix
+    or namespace; when the name differs (wrong case, say) the first child of Body is used.
+    Unknown out-arguments are kept; missing ones are simply absent; an empty one is ``""``.
+
+    :param body: the HTTP body; BOM, NUL bytes and trailing garbage are tolerated.
+    :param action: the action name.
+    :param url: the control URL, for error messages.
+    :param status: the HTTP status, carried by a :class:`TransportError`.
+    :returns: ``{name: text}`` in the order the device sent them.
+    :raises ActionError: when Body holds a Fault (whatever *status* is).
+    :raises TransportError: when *body* is not a SOAP envelope with a response in it.
+    """
+    where = url or None
+    error = functools.partial(TransportError, status=status, url=where)
+    envelope = xmlutil.parse_xml(body, url=where, error=error, strip_whitespace=False).get("Envelope")
+    if not isinstance(envelope, Mapping) or "Body" not in envelope:
+        raise error("not a SOAP envelope")
+    soap_body = xmlutil.child(envelope, "Body")
+    if isinstance(soap_body, Mapping) and "Fault" in soap_body:
+        raise _fault_error(xmlutil.child(soap_body, "Fault"), action)
+    elements = _elements(soap_body)
+    wanted = action + "Response"
+    if wanted not in elements:  # wrong case, or another name: the first child will do
+        similar = [key for key in elements if key.lower() == wanted.lower()]
+        if not (similar or elements):
+            raise error("the SOAP Body holds no response element")
+        wanted = (similar or list(elements))[0]
+    out_args = _elements(xmlutil.child(soap_body, wanted))
+    return {key: _raw_text(value) for key, value in out_args.items()}
+
+
+def _exchange(
+    session: requests.Session,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    timeout: Tuple[float, float],
+) -> Tuple[int, str, bytes]:
+    """Send one request and read the whole (capped) answer: ``(status, reason, body)``.
+
+    Redirects are not followed: requests would turn a redirected POST into a GET, and a
+    control URL has no reason to point elsewhere.
+
+    :raises TransportError: for a connection failure, a timeout, or an answer too large.
+    """
+    try:
+        response = session.request(
+            method,
+            url,
+            headers=dict(headers),
+            data=body,
+            timeout=timeout,
+            stream=True,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise TransportError(f"{method} failed: {exc}", url=url) from exc
+    status, reason = response.status_code, response.reason or ""
+    deadline = time.monotonic() + sum(timeout)
+    error = functools.partial(TransportError, status=status)
+    data = read_capped(response, MAX_RESPONSE, deadline=deadline, error=error)
+    return status, reason, data
+
+
+def _interpret(
+    status: int, reason: str, data: bytes, action: str, url: str
+) -> Dict[str, Optional[str]]:
+    """Out-arguments for a 2xx; otherwise the fault in the body, or else the HTTP status."""
+    if 200 <= status < 300:
+        return parse_response(data, action, url=url, status=status)
+    try:
+        parse_response(data, action, url=url, status=status)
+    except TransportError:
+        pass  # no fault in the body: the HTTP status is all there is
+    raise TransportError(f"HTTP {status} {reason}".rstrip(), url=url, status=status)
+
+
+def call(
+    session: requests.Session,
+    control_url: str,
+    service_type: str,
+    action: str,
+    arguments: Sequence[Tuple[str, str]],
+    *,
+    timeout: Optional[Timeout] = None,
+) -> Dict[str, Optional[str]]:
+    """Invoke *action* on a device and return its out-arguments as raw text.
+
+    A POST answered with 405 is sent once more as M-POST (UDA 1.0's HTTP Extension
+    Framework). The whole exchange ends within about ``connect + 2 * read`` seconds of
+    *timeout* (twice that when the M-POST retry happens).
+
+    :param session: the device's session (keep-alive; see :func:`upnpy.http.new_session`).
+    :param control_url: the absolute controlURL of the service.
+    :param service_type: the exact ``serviceType`` of the description.
+    :param action: the action name.
+    :param arguments: ``(name, value)`` pairs of every in-argument, in SCPD order.
+    :param timeout: seconds, or a ``(connect, read)`` pair; default ``(5, 30)``.
+    :returns: ``{name: text}``, as :func:`parse_response` gives.
+    :raises ValidationError: for a name or value that cannot be put in the envelope.
+    :raises ActionError: when the device answers with a UPnP fault (HTTP 500 or even 200).
+    :raises TransportError: for a connection failure, a timeout, a body over
+        :data:`MAX_RESPONSE` bytes, a status without a fault, or a reply that is not SOAP.
+    """
+    body = build_envelope(service_type, action, arguments)
+    limits = as_timeout(timeout)
+    soap_action = f'"{service_type}#{action}"'
+    headers = {
+        "Content-Type": 'text/xml; charset="utf-8"',
+        "Content-Length": str(len(body)),
+    }
+    agent = session.headers.get("User-Agent")
+    if not agent or agent == requests.utils.default_user_agent():
+        headers["User-Agent"] = USER_AGENT
+    post = {**headers, "SOAPAction": soap_action}
+    reply = _exchange(session, "POST", control_url, post, body, limits)
+    try:
+        return _interpret(*reply, action, control_url)
+    except TransportError as exc:
+        if exc.status != 405:
+            raise
+    extension = {"MAN": f'"{_ENVELOPE_NS}"; ns=01', "01-SOAPACTION": soap_action}
+    reply = _exchange(session, "M-POST", control_url, {**headers, **extension}, body, limits)
+    return _interpret(*reply, action, control_url)
