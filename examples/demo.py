@@ -65,7 +65,7 @@ def main():
 
     title("Errors are specific")
     try:
-        wan.DeletePortMapping(NewRemoteHost="", NewExternalPort=8080, NewProtocol="TCP")
+        wan.GetSpecificPortMappingEntry(NewRemoteHost="", NewExternalPort=8080, NewProtocol="TCP")
     except upnpy.ActionError as exc:
         print(f"  ActionError: code={exc.code} description={exc.description!r}")
     try:
