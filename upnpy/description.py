@@ -7,9 +7,16 @@ document bytes and the URL they came from and return frozen dataclasses. The pro
 
 from __future__ import annotations
 
+import re
+import sys
+import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from urllib.parse import urljoin
+
+from .exceptions import DescriptionError, UPnPWarning
+from .xmlutil import child, children, parse_xml, text
 
 __all__ = [
     "IconInfo",
@@ -50,7 +57,11 @@ class ServiceInfo:
 
 @dataclass(frozen=True)
 class DeviceInfo:
-    """One ``<device>``, with its services and embedded devices (a tree)."""
+    """One ``<device>``, with its services and embedded devices (a tree).
+
+    Required texts are ``""`` when the device omits them; optional ones are ``None`` when
+    absent or empty. Every URL is absolute (resolved against :attr:`base_url`).
+    """
 
     device_type: str
     friendly_name: str
@@ -103,8 +114,9 @@ class ActionInfo:
 class StateVariableInfo:
     """One state variable: its UPnP type and the constraints on its values.
 
-    *data_type* is lower-cased (``"ui2"``, ``"datetime.tz"`` → see :mod:`upnpy.datatypes`
-    for the canonical spellings); *minimum*, *maximum* and *step* are numbers.
+    *data_type* is the canonical spelling (``"ui2"``, ``"dateTime.tz"``; see
+    :func:`upnpy.datatypes.canonical_type`), or an unknown type as written (treated as
+    ``string``); *minimum*, *maximum* and *step* are numbers (int when written as one).
     """
 
     name: str
@@ -128,19 +140,333 @@ class ScpdInfo:
     )
 
 
+#: Embedded devices nested deeper than this are refused (real trees are 2 or 3 levels deep).
+MAX_DEVICE_DEPTH = 16
+
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_SMALL_UINT = re.compile(r"[0-9]{1,9}")
+_TRUE, _FALSE = ("yes", "true", "1"), ("no", "false", "0")
+
+
 def parse_device(data: bytes, location: str) -> DeviceInfo:
     """Parse a root device description.
 
+    Relative URLs are resolved against ``URLBase`` when the description has a non-empty one,
+    else against *location*; absolute URLs are kept as they are.
+
     :param data: the description bytes.
     :param location: the URL it was fetched from.
-    :raises DescriptionError: when it is not a UPnP device description.
+    :returns: the root device, with its embedded devices as a tree.
+    :raises DescriptionError: when it is not a UPnP device description (malformed XML, a DTD,
+        another root element, no ``<device>``, or embedded devices nested more than
+        :data:`MAX_DEVICE_DEPTH` levels deep).
     """
-    raise NotImplementedError
+    root = _document(data, location, "root")
+    device = child(root, "device")
+    if not isinstance(device, Mapping):
+        raise DescriptionError("the device description has no <device>", url=location)
+    base = _base_url(root, location)
+    return _device(device, base, location, 0, _spec_version(root))
 
 
 def parse_scpd(data: bytes, url: str) -> ScpdInfo:
     """Parse a service description (SCPD).
 
-    :raises DescriptionError: when it is not an SCPD.
+    Odd but usable content is tolerated with a :class:`~upnpy.exceptions.UPnPWarning`:
+    entries without a name are skipped, an unknown direction is read as ``in``, an unknown
+    dataType is kept (and later treated as ``string``), an inverted range is swapped.
+
+    :param data: the SCPD bytes.
+    :param url: the SCPDURL it was fetched from, for messages.
+    :returns: the actions and state variables, by name, in document order.
+    :raises DescriptionError: when it is not an SCPD (malformed XML, a DTD, or another root
+        element, e.g. the device description served again).
     """
-    raise NotImplementedError
+    scpd = _document(data, url, "scpd")
+    actions: Dict[str, ActionInfo] = {}
+    for action_list in children(scpd, "actionList"):
+        for node in children(action_list, "action"):
+            action = _action(node, url)
+            if action is None:
+                continue
+            if action.name in actions:
+                _warn(f"duplicate action {action.name}: the first one is kept", url)
+                continue
+            actions[action.name] = action
+    variables: Dict[str, StateVariableInfo] = {}
+    for table in children(scpd, "serviceStateTable"):
+        for node in children(table, "stateVariable"):
+            var = _variable(node, url)
+            if var is None:
+                continue
+            if var.name in variables:
+                _warn(f"duplicate state variable {var.name}: the first one is kept", url)
+                continue
+            variables[var.name] = var
+    return ScpdInfo(MappingProxyType(actions), MappingProxyType(variables))
+
+
+# -- reading the document -------------------------------------------------------------------------
+
+def _warn(message: str, url: str) -> None:
+    """Warn with a UPnPWarning attributed to the first caller outside this module."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"{message} ({url})" if url else message, UPnPWarning, stacklevel=level)
+
+
+def _document(data: bytes, url: str, expected: str) -> Any:
+    """The content of the root element, which must be called *expected*."""
+    parsed = parse_xml(data, url=url, error=DescriptionError)
+    name, node = next(iter(parsed.items()))
+    if name != expected:
+        hint = " (a device description, not an SCPD)" if name == "root" else ""
+        raise DescriptionError(f"expected a <{expected}> document, found <{name}>{hint}", url=url)
+    return node
+
+
+# -- small accessors ------------------------------------------------------------------------------
+
+def _optional(node: Any, name: str) -> Optional[str]:
+    """The text of child *name*, or ``None`` when it is missing or empty."""
+    return text(node, name) or None
+
+
+def _name(node: Any, name: str) -> str:
+    """A UPnP name: whitespace anywhere in it (CRLF, indentation) is dropped."""
+    return "".join((text(node, name) or "").split())
+
+
+def _small_int(node: Any, name: str) -> Optional[int]:
+    value = text(node, name)
+    return int(value) if value and _SMALL_UINT.fullmatch(value) else None
+
+
+def _clean_url(raw: str) -> str:
+    """Strip a URL; drop line breaks and tabs inside it; spaces become ``%20``."""
+    cleaned = raw.strip().replace("\r", "").replace("\n", "").replace("\t", "")
+    return cleaned.replace(" ", "%20")
+
+
+def _join(base: str, ref: str, url: str) -> str:
+    try:
+        return urljoin(base, ref)
+    except ValueError as exc:  # e.g. a malformed IPv6 host
+        _warn(f"cannot resolve URL {ref!r} against {base!r} ({exc}): kept as written", url)
+        return ref
+
+
+def _url(node: Any, name: str, base: str, url: str) -> str:
+    """The absolute URL in child *name*, or ``""`` when it is missing or empty."""
+    cleaned = _clean_url(text(node, name) or "")
+    return _join(base, cleaned, url) if cleaned else ""
+
+
+def _web_url(node: Any, name: str, base: str, url: str) -> Optional[str]:
+    """manufacturerURL/modelURL: like :func:`_url`, but ``www.example.com`` gets ``http://``."""
+    cleaned = _clean_url(text(node, name) or "")
+    if not cleaned:
+        return None
+    if cleaned[:4].lower() == "www.":  # a host name, not a path below the base
+        return "http://" + cleaned
+    return _join(base, cleaned, url)
+
+
+# -- device description ---------------------------------------------------------------------------
+
+def _spec_version(root: Any) -> Optional[Tuple[int, int]]:
+    spec = child(root, "specVersion")
+    major, minor = _small_int(spec, "major"), _small_int(spec, "minor")
+    return None if major is None or minor is None else (major, minor)
+
+
+def _base_url(root: Any, location: str) -> str:
+    """URLBase (itself resolved against *location*) when non-empty, else *location*."""
+    cleaned = _clean_url(text(root, "URLBase") or "")
+    return _join(location, cleaned, location) if cleaned else location
+
+
+def _device(node: Mapping, base: str, url: str, depth: int,
+            spec_version: Optional[Tuple[int, int]] = None) -> DeviceInfo:
+    if depth > MAX_DEVICE_DEPTH:
+        raise DescriptionError(
+            f"embedded devices nested more than {MAX_DEVICE_DEPTH} levels deep", url=url
+        )
+    embedded: List[DeviceInfo] = []
+    for device_list in children(node, "deviceList"):
+        for sub in children(device_list, "device"):
+            if isinstance(sub, Mapping):
+                embedded.append(_device(sub, base, url, depth + 1))
+            else:
+                _warn("skipping an empty embedded <device>", url)
+    return DeviceInfo(
+        device_type=text(node, "deviceType", ""),
+        friendly_name=text(node, "friendlyName", ""),
+        manufacturer=text(node, "manufacturer", ""),
+        model_name=text(node, "modelName", ""),
+        udn=text(node, "UDN", ""),
+        manufacturer_url=_web_url(node, "manufacturerURL", base, url),
+        model_description=_optional(node, "modelDescription"),
+        model_number=_optional(node, "modelNumber"),
+        model_url=_web_url(node, "modelURL", base, url),
+        serial_number=_optional(node, "serialNumber"),
+        upc=_optional(node, "UPC"),
+        presentation_url=_url(node, "presentationURL", base, url) or None,
+        icons=tuple(_icons(node, base, url)),
+        services=tuple(_services(node, base, url)),
+        devices=tuple(embedded),
+        spec_version=spec_version,
+        base_url=base,
+    )
+
+
+def _icons(device: Mapping, base: str, url: str) -> List[IconInfo]:
+    icons = []
+    for icon_list in children(device, "iconList"):
+        for icon in children(icon_list, "icon"):
+            icon_url = _url(icon, "url", base, url)
+            if not icon_url:  # nothing to fetch: not an icon
+                continue
+            icons.append(IconInfo(
+                mimetype=text(icon, "mimetype", ""),
+                width=_small_int(icon, "width"),
+                height=_small_int(icon, "height"),
+                depth=_small_int(icon, "depth"),
+                url=icon_url,
+            ))
+    return icons
+
+
+def _services(device: Mapping, base: str, url: str) -> List[ServiceInfo]:
+    services = []
+    for service_list in children(device, "serviceList"):
+        for service in children(service_list, "service"):
+            service_type = text(service, "serviceType") or ""
+            if not service_type:
+                who = text(device, "friendlyName") or text(device, "UDN") or "a device"
+                _warn(f"skipping a service of {who} with no serviceType", url)
+                continue
+            services.append(ServiceInfo(
+                service_type=service_type,
+                service_id=text(service, "serviceId", ""),
+                scpd_url=_url(service, "SCPDURL", base, url),
+                control_url=_url(service, "controlURL", base, url),
+                event_sub_url=_url(service, "eventSubURL", base, url),
+            ))
+    return services
+
+
+# -- SCPD -----------------------------------------------------------------------------------------
+
+def _action(node: Any, url: str) -> Optional[ActionInfo]:
+    name = _name(node, "name")
+    if not name:
+        _warn("skipping an action with no name", url)
+        return None
+    arguments = []
+    for argument_list in children(node, "argumentList"):
+        for arg in children(argument_list, "argument"):
+            argument = _argument(arg, name, url)
+            if argument is not None:
+                arguments.append(argument)
+    return ActionInfo(name=name, arguments=tuple(arguments))
+
+
+def _argument(node: Any, action: str, url: str) -> Optional[ArgumentInfo]:
+    name = _name(node, "name")
+    if not name:
+        _warn(f"{action}: skipping an argument with no name", url)
+        return None
+    direction = (text(node, "direction") or "").lower()
+    if direction not in ("in", "out"):
+        _warn(f"{action}: argument {name} has direction {direction!r}; treated as 'in'", url)
+        direction = "in"
+    return ArgumentInfo(
+        name=name,
+        direction=direction,
+        related_state_variable=_name(node, "relatedStateVariable"),
+        retval=isinstance(node, Mapping) and "retval" in node,
+    )
+
+
+def _variable(node: Any, url: str) -> Optional[StateVariableInfo]:
+    from .datatypes import KNOWN_TYPES, canonical_type  # datatypes imports this module
+
+    name = _name(node, "name")
+    if not name:
+        _warn("skipping a state variable with no name", url)
+        return None
+    written = text(node, "dataType") or ""
+    data_type = canonical_type(written)
+    if not data_type:
+        _warn(f"state variable {name} has no dataType; treated as string", url)
+        data_type = "string"
+    elif data_type not in KNOWN_TYPES:
+        _warn(f"state variable {name} has an unknown dataType {data_type!r}; "
+              "treated as string", url)
+    allowed = None
+    value_lists = children(node, "allowedValueList")
+    if value_lists:
+        allowed = tuple(
+            text(value) or "" for value_list in value_lists
+            for value in children(value_list, "allowedValue")
+        ) or None
+    minimum = maximum = step = None
+    value_range = child(node, "allowedValueRange")
+    if value_range is not None:
+        minimum = _number(value_range, "minimum", name, url)
+        maximum = _number(value_range, "maximum", name, url)
+        step = _number(value_range, "step", name, url)
+        if minimum is not None and maximum is not None and minimum > maximum:
+            _warn(f"state variable {name} has minimum {minimum} > maximum {maximum}: "
+                  "swapped", url)
+            minimum, maximum = maximum, minimum
+        if step is not None and step <= 0:
+            _warn(f"state variable {name} has step {step}: ignored", url)
+            step = None
+    send_events = text(node, "@sendEvents")
+    if send_events is None:  # some devices write it as an element
+        send_events = text(node, "sendEventsAttribute")
+    return StateVariableInfo(
+        name=name,
+        data_type=data_type,
+        default_value=text(node, "defaultValue"),
+        allowed_values=allowed,
+        minimum=minimum,
+        maximum=maximum,
+        step=step,
+        send_events=_flag(send_events, True, name, "sendEvents", url),
+        multicast=_flag(text(node, "@multicast"), False, name, "multicast", url),
+    )
+
+
+def _number(node: Any, field_name: str, variable: str, url: str) -> Optional[Number]:
+    """An allowedValueRange bound: int when written as one, else float; garbage is None."""
+    written = text(node, field_name)
+    if not written:
+        return None
+    try:
+        if _INT_TEXT.fullmatch(written):
+            return int(written)
+        if _NUMBER_TEXT.fullmatch(written):
+            number = float(written)
+            if number not in (float("inf"), float("-inf")):
+                return number
+    except ValueError:  # more digits than int() accepts
+        pass
+    _warn(f"state variable {variable}: {field_name} {written[:40]!r} is not a number; ignored",
+          url)
+    return None
+
+
+def _flag(written: Optional[str], default: bool, variable: str, what: str, url: str) -> bool:
+    if written is None:
+        return default
+    word = written.strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    _warn(f"state variable {variable}: {what}={written[:40]!r} is not yes/no; "
+          f"read as {'yes' if default else 'no'}", url)
+    return default

@@ -11,18 +11,46 @@ xmltodict's "one child is a dict, several are a list" shape.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any, Callable, List, Mapping, Optional
 from xml.parsers import expat
 
 import xmltodict
 
-from .exceptions import DescriptionError, UPnPError
+from .exceptions import DescriptionError, UPnPError, UPnPWarning
 
 __all__ = ["parse_xml", "children", "child", "text"]
 
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_DECL = re.compile(rb"<\?xml[^>]*\?>")
+_DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*\bencoding\s*=")
+_LEADING_DECL = re.compile(r"\s*<\?xml[^>]*\?>")
+_UTF8_BOM = b"\xef\xbb\xbf"
 _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w:.-]*)")
+
+
+def _transcode(data: bytes, url: Optional[str], error: Callable[..., UPnPError]) -> bytes:
+    """Bytes expat reads after :func:`_clean`: UTF-16 becomes UTF-8 (its NULs are not garbage),
+    and a body that is not UTF-8 and declares no encoding is re-declared as ISO-8859-1."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            decoded = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise error(f"malformed UTF-16: {exc}", url=url) from exc
+        declaration = _LEADING_DECL.match(decoded)  # it names UTF-16, no longer true
+        return decoded[declaration.end() if declaration else 0:].encode("utf-8")
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError:
+        pass
+    if _DECLARED_ENCODING.search(data[:1024]):
+        return data
+    where = f" ({url})" if url else ""
+    warnings.warn(f"the document is not UTF-8 and declares no encoding: read as ISO-8859-1{where}",
+                  UPnPWarning, stacklevel=4)
+    body = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    return b'<?xml version="1.0" encoding="ISO-8859-1"?>' + body
 
 
 def _clean(data: bytes) -> bytes:
@@ -91,10 +119,13 @@ def parse_xml(
     :param error: the exception class to raise; it is called with a message and ``url=``.
     :param strip_whitespace: strip text values (``False`` keeps a string value exact).
     :returns: a dict with the root element's local name as its only key.
-    :raises UPnPError: (of class *error*) for a DTD or entity declaration, or XML that
-        does not parse even after the garbage is stripped.
+    :raises UPnPError: (of class *error*) for a DTD or entity declaration, an unknown
+        encoding, nesting too deep to walk, or XML that does not parse even after the
+        garbage is stripped.
     """
-    data = _clean(data)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+    data = _clean(_transcode(bytes(data), url, error))
     if _DTD.search(data):
         raise error("refusing an XML document with a DTD or entity declaration", url=url)
     for _ in range(2):
@@ -109,13 +140,18 @@ def parse_xml(
                 data = shorter
                 continue
             raise error(f"malformed XML: {exc}", url=url) from exc
-        except ValueError as exc:  # xmltodict's "entities are disabled"
-            raise error(f"refusing XML: {exc}", url=url) from exc
+        except (LookupError, ValueError) as exc:  # unknown encoding; "entities are disabled"
+            raise error(f"unreadable XML: {exc}", url=url) from exc
+        except RecursionError as exc:
+            raise error("XML elements nested too deeply", url=url) from exc
     else:  # pragma: no cover - the second pass cannot meet junk again
         raise error("malformed XML", url=url)
     if not isinstance(parsed, dict) or not parsed:
         raise error("empty XML document", url=url)
-    return _strip_namespaces(parsed)
+    try:
+        return _strip_namespaces(parsed)
+    except RecursionError as exc:
+        raise error("XML elements nested too deeply", url=url) from exc
 
 
 def children(node: Any, name: str) -> List[Any]:
