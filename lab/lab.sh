@@ -6,7 +6,7 @@
 #   lab/lab.sh down DIR            stop its daemons, delete its namespaces
 #   lab/lab.sh exec DIR CMD...     run CMD inside the lab's client namespace, with lab.env exported
 #   lab/lab.sh run CMD...          up, exec CMD, down (also on failure or Ctrl-C); CMD's exit status
-#   lab/lab.sh clean               tear down every lab this checkout left behind
+#   lab/lab.sh clean               tear down every lab of this checkout (also ones in use)
 #
 # Hosts on 10.77.0.0/24 (bridge br0 in namespace P-br), P a prefix unique to the run:
 #   P-gw  10.77.0.1  miniupnpd 2.3.1, IGD:2, WAN wan0 11.22.33.44/24 <-> P-inet 11.22.33.1
@@ -150,12 +150,13 @@ wait_ready() {
 cmd_up() {
     need_root
     cmd_packages
-    cmd_clean
+    cmd_clean stale
     mkdir -p "$LABS"
     local p dir
     p=u$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
     dir=$(cd "$LABS" && pwd)/$p
     mkdir -p "$dir"
+    [ -n "${LAB_OWNER:-}" ] && echo "$LAB_OWNER" >"$dir/owner"
     cat >"$dir/lab.env" <<EOF
 UPNPY_LAB=$dir
 UPNPY_LAB_PREFIX=$p
@@ -218,15 +219,20 @@ cmd_down() {
     log "lab $p torn down (logs kept in $dir)"
 }
 
-cmd_clean() {  # every lab of this checkout whose namespaces still exist
+# Leftovers: labs of this checkout whose namespaces still exist. With "stale" only those made
+# by a `run` whose process is gone (a killed test run); labs made by `up` are yours to `down`.
+cmd_clean() {
     [ -d "$LABS" ] || return 0
-    local dir
+    local dir owner
     for dir in "$LABS"/u*/; do
         [ -f "$dir/lab.env" ] || continue
-        if ip netns list 2>/dev/null | grep -q "^$(basename "$dir")-"; then
-            log "removing leftover lab $(basename "$dir")"
-            cmd_down "${dir%/}"
+        ip netns list 2>/dev/null | grep -q "^$(basename "$dir")-" || continue
+        if [ "${1:-}" = stale ]; then
+            owner=$(cat "$dir/owner" 2>/dev/null || true)
+            [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null || continue
         fi
+        log "removing leftover lab $(basename "$dir")"
+        cmd_down "${dir%/}"
     done
 }
 
@@ -253,7 +259,7 @@ cmd_exec() {
 
 cmd_run() {
     local dir status=0
-    dir=$(cmd_up)
+    dir=$(LAB_OWNER=$$ cmd_up)
     trap 'cmd_down "$dir"' EXIT
     trap 'exit 130' INT TERM
     cmd_exec "$dir" "$@" || status=$?
