@@ -257,13 +257,14 @@ cmd_exec() {
     ip netns exec "$ns" env $(cat "$dir/lab.env") "$@"
 }
 
+RUN_DIR=""
 cmd_run() {
-    local dir status=0
-    dir=$(LAB_OWNER=$$ cmd_up)
-    trap 'cmd_down "$dir"' EXIT
+    local status=0
+    trap '[ -n "$RUN_DIR" ] && cmd_down "$RUN_DIR"' EXIT
     trap 'exit 130' INT TERM
-    cmd_exec "$dir" "$@" || status=$?
-    [ "$status" = 0 ] || show_logs "$dir"
+    RUN_DIR=$(LAB_OWNER=$$ cmd_up)
+    cmd_exec "$RUN_DIR" "$@" || status=$?
+    [ "$status" = 0 ] || show_logs "$RUN_DIR"
     return "$status"
 }
 

@@ -90,6 +90,7 @@ def fakes(lab):
             responder.close()
 
 
+@pytest.mark.filterwarnings("ignore:the document is not UTF-8:upnpy.UPnPWarning")
 def test_broken_devices_are_left_out_and_each_location_fetched_once(lab, fakes):
     devices = upnpy.discover(timeout=2)
     try:
