@@ -60,4 +60,11 @@ __all__ = [
     "UPnPWarning",
 ]
 
+# Reprs and tracebacks show ``upnpy.Device``, the name users import, not the module inside.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) or callable(_obj):
+        _obj.__module__ = "upnpy"
+del _name, _obj
+
 logging.getLogger("upnpy").addHandler(logging.NullHandler())

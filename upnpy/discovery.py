@@ -8,10 +8,11 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Dict, Iterable, List, Optional
 
-from . import http, ssdp
+from . import ssdp
 from .description import parse_device
 from .exceptions import UPnPError
 from .proxy import MAX_DESCRIPTION, Device
+from .transport import SocketTransport, fetch
 
 __all__ = ["discover"]
 
@@ -24,13 +25,12 @@ MAX_FETCHES = 8
 
 
 def _describe(location: str, deadline: float) -> Device:
-    session = http.new_session()
+    transport = SocketTransport()
     try:
-        left = max(deadline - time.monotonic(), 0.05)
-        data = http.get(session, location, timeout=left, limit=MAX_DESCRIPTION, deadline=deadline)
-        return Device.from_info(parse_device(data, location), location, session=session)
+        data = fetch(transport, location, limit=MAX_DESCRIPTION, deadline=deadline)
+        return Device.from_info(parse_device(data, location), location, transport=transport)
     except BaseException:
-        session.close()
+        transport.close()
         raise
 
 

@@ -21,7 +21,6 @@ __all__ = [
     "Timeout",
     "new_session",
     "read_capped",
-    "get",
     "as_timeout",
 ]
 
@@ -95,32 +94,3 @@ def read_capped(
         raise error(f"connection failed while reading the body: {exc}", url=url) from exc
     finally:
         response.close()
-
-
-def get(
-    session: requests.Session,
-    url: str,
-    *,
-    timeout: Optional[Timeout] = None,
-    limit: int,
-    deadline: Optional[float] = None,
-    error: Callable[..., UPnPError] = DescriptionError,
-) -> bytes:
-    """GET *url* and return its body, with a finite timeout and a size cap.
-
-    The whole exchange ends within about ``connect + 2 * read`` seconds of *timeout*, or
-    by *deadline* (a :func:`time.monotonic` instant) plus one read timeout when given.
-
-    :raises UPnPError: (of class *error*) for a connection failure, a timeout, a non-2xx
-        status, or a body over *limit* bytes.
-    """
-    connect, read = as_timeout(timeout)
-    try:
-        response = session.get(url, timeout=(connect, read), stream=True)
-    except requests.RequestException as exc:
-        raise error(f"cannot fetch: {exc}", url=url) from exc
-    if not 200 <= response.status_code < 300:
-        response.close()
-        raise error(f"HTTP {response.status_code} {response.reason}", url=url)
-    own = time.monotonic() + connect + read
-    return read_capped(response, limit, deadline=min(own, deadline or own), error=error)

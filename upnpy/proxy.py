@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 import requests
 
 from . import datatypes, http, soap
+from .transport import Transport, as_transport, fetch
 from .description import (
     ActionInfo,
     ArgumentInfo,
@@ -115,7 +116,7 @@ class Action:
         ]
         service = self.service
         raw = soap.call(
-            service.device._session,
+            service.device._transport,
             service.control_url,
             service.service_type,
             self.name,
@@ -221,8 +222,8 @@ class Service:
             if self._actions is None:
                 if not self.scpd_url:
                     raise DescriptionError(f"service {self.service_type} has no SCPDURL")
-                data = http.get(
-                    self.device._session, self.scpd_url, timeout=self.device._timeout,
+                data = fetch(
+                    self.device._transport, self.scpd_url, timeout=self.device._timeout,
                     limit=MAX_DESCRIPTION,
                 )
                 scpd = parse_scpd(data, self.scpd_url)
@@ -242,6 +243,39 @@ class Service:
         """The state variables by name (read-only); fetches the SCPD on first use."""
         self._load()
         return self._scpd.state_variables  # type: ignore[union-attr]  # set by _load
+
+    def subscribe(
+        self,
+        callback: Optional[Any] = None,
+        timeout: Any = 300,
+        auto_renew: bool = True,
+        *,
+        callback_url: Optional[str] = None,
+        bind: Optional[Tuple[str, int]] = None,
+    ) -> Any:
+        """Subscribe to this service's events (GENA) and return a :class:`~upnpy.Subscription`.
+
+        Events are read with ``sub.get(timeout=...)`` or ``for event in sub``, and passed
+        to *callback* (on a thread of their own) when one is given. Leaving ``with
+        service.subscribe() as sub:`` unsubscribes. A callback server is started on first
+        use, on the local address that routes to the device.
+
+        :param callback: called as ``callback(event)`` for every :class:`~upnpy.Event`; an
+            exception it raises is logged and the subscription goes on.
+        :param timeout: the subscription duration to ask for, in seconds (an int is sent;
+            the device may grant another, see ``sub.timeout``).
+        :param auto_renew: renew in the background at half the granted time.
+        :param callback_url: the URL to advertise instead of ours (Docker, NAT); the server
+            then listens on that URL's port.
+        :param bind: ``(host, port)`` the callback server listens on instead.
+        :returns: the live :class:`~upnpy.Subscription` (the initial event is on its way).
+        :raises SubscriptionError: when the device refuses or cannot be reached, or the
+            callback server cannot listen.
+        :raises ValueError: for a *timeout* under 1 s or a malformed *callback_url*.
+        """
+        from .events import subscribe
+
+        return subscribe(self, callback, timeout, auto_renew, callback_url=callback_url, bind=bind)
 
     def __getitem__(self, name: str) -> Action:
         actions = self._load()
@@ -294,8 +328,9 @@ class Device:
     :param location: the URL of the root device description.
     :param timeout: seconds (or a ``(connect, read)`` pair) for every request to this
         device; default ``(5, 30)``, since UDA gives a device 30 s to answer an action.
-    :param session: a :class:`requests.Session` to use (for auth, TLS or headers); by
-        default one is made per device, for keep-alive.
+    :param session: a :class:`requests.Session` to use for every request (for auth, TLS,
+        proxies or headers); by default upnpy's own keep-alive client is used (see
+        :mod:`upnpy.transport`).
     :raises DescriptionError: when the description cannot be fetched or parsed.
     """
 
@@ -306,9 +341,14 @@ class Device:
         timeout: Optional[http.Timeout] = None,
         session: Optional[requests.Session] = None,
     ) -> None:
-        session = session if session is not None else http.new_session()
-        data = http.get(session, location, timeout=timeout, limit=MAX_DESCRIPTION)
-        self._setup(parse_device(data, location), location, session, timeout)
+        transport = as_transport(session)
+        try:
+            data = fetch(transport, location, timeout=timeout, limit=MAX_DESCRIPTION)
+            info = parse_device(data, location)
+        except BaseException:
+            transport.close()
+            raise
+        self._setup(info, location, transport, timeout, session)
 
     @classmethod
     def from_info(
@@ -318,22 +358,35 @@ class Device:
         *,
         timeout: Optional[http.Timeout] = None,
         session: Optional[requests.Session] = None,
+        transport: Optional[Transport] = None,
     ) -> "Device":
-        """Build a device from an already parsed description (no network I/O)."""
+        """Build a device from an already parsed description (no network I/O).
+
+        *transport* (used by :func:`upnpy.discover`) takes precedence over *session*.
+        """
         device = cls.__new__(cls)
-        device._setup(info, location, session if session is not None else http.new_session(), timeout)
+        device._setup(info, location, transport or as_transport(session), timeout, session)
         return device
 
-    def _setup(self, info: DeviceInfo, location: str, session: requests.Session,
-               timeout: Optional[http.Timeout]) -> None:
+    def _setup(self, info: DeviceInfo, location: str, transport: Transport,
+               timeout: Optional[http.Timeout], session: Optional[requests.Session]) -> None:
         self.info = info
         self.location = location
-        self._session = session
+        self._transport = transport
+        self._user_session = session
         self._timeout = timeout
         self.services: Tuple[Service, ...] = tuple(Service(s, self) for s in info.services)
         self.devices: Tuple[Device, ...] = tuple(
-            Device.from_info(d, location, timeout=timeout, session=session) for d in info.devices
+            Device.from_info(d, location, timeout=timeout, session=session, transport=transport)
+            for d in info.devices
         )
+
+    @property
+    def _session(self) -> requests.Session:
+        """A requests session for exchanges outside the SOAP hot path (GENA)."""
+        if self._user_session is None:
+            self._user_session = http.new_session()
+        return self._user_session
 
     friendly_name = property(lambda self: self.info.friendly_name)
     device_type = property(lambda self: self.info.device_type)
@@ -418,7 +471,9 @@ class Device:
 
     def close(self) -> None:
         """Close the device's HTTP connections (idempotent)."""
-        self._session.close()
+        self._transport.close()
+        if self._user_session is not None:
+            self._user_session.close()
 
     def __enter__(self) -> "Device":
         return self

@@ -1,23 +1,23 @@
 """SOAP 1.1 control: build the envelope, send it, turn the answer into out-arguments or a fault.
 
 :func:`build_envelope` and :func:`parse_response` are pure; :func:`call` adds the HTTP
-exchange, which lives in :func:`_exchange` alone so that the transport can be replaced
-without touching the rest.
+exchange through a :class:`~upnpy.transport.Transport` (see that module for why the
+default one is not requests).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import time
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import requests
 import xmltodict
 
 from . import xmlutil
 from .exceptions import ActionError, TransportError, ValidationError
-from .http import USER_AGENT, Timeout, as_timeout, read_capped
+from .http import Timeout, as_timeout
+from .transport import Transport, as_transport
 
 __all__ = ["MAX_RESPONSE", "build_envelope", "parse_response", "call"]
 
@@ -156,40 +156,6 @@ def parse_response(
     return {key: _raw_text(value) for key, value in out_args.items()}
 
 
-def _exchange(
-    session: requests.Session,
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    timeout: Tuple[float, float],
-) -> Tuple[int, str, bytes]:
-    """Send one request and read the whole (capped) answer: ``(status, reason, body)``.
-
-    Redirects are not followed: requests would turn a redirected POST into a GET, and a
-    control URL has no reason to point elsewhere.
-
-    :raises TransportError: for a connection failure, a timeout, or an answer too large.
-    """
-    try:
-        response = session.request(
-            method,
-            url,
-            headers=dict(headers),
-            data=body,
-            timeout=timeout,
-            stream=True,
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        raise TransportError(f"{method} failed: {exc}", url=url) from exc
-    status, reason = response.status_code, response.reason or ""
-    deadline = time.monotonic() + sum(timeout)
-    error = functools.partial(TransportError, status=status)
-    data = read_capped(response, MAX_RESPONSE, deadline=deadline, error=error)
-    return status, reason, data
-
-
 def _interpret(
     status: int, reason: str, data: bytes, action: str, url: str
 ) -> Dict[str, Optional[str]]:
@@ -204,7 +170,7 @@ def _interpret(
 
 
 def call(
-    session: requests.Session,
+    transport: Union[Transport, requests.Session],
     control_url: str,
     service_type: str,
     action: str,
@@ -218,7 +184,9 @@ def call(
     Framework). The whole exchange ends within about ``connect + 2 * read`` seconds of
     *timeout* (twice that when the M-POST retry happens).
 
-    :param session: the device's session (keep-alive; see :func:`upnpy.http.new_session`).
+    :param transport: how to reach the device (a :class:`~upnpy.transport.Transport`, or a
+        :class:`requests.Session`, which is wrapped in a
+        :class:`~upnpy.transport.RequestsTransport`).
     :param control_url: the absolute controlURL of the service.
     :param service_type: the exact ``serviceType`` of the description.
     :param action: the action name.
@@ -232,21 +200,19 @@ def call(
     """
     body = build_envelope(service_type, action, arguments)
     limits = as_timeout(timeout)
+    link = as_transport(transport)
     soap_action = f'"{service_type}#{action}"'
     headers = {
         "Content-Type": 'text/xml; charset="utf-8"',
         "Content-Length": str(len(body)),
     }
-    agent = session.headers.get("User-Agent")
-    if not agent or agent == requests.utils.default_user_agent():
-        headers["User-Agent"] = USER_AGENT
     post = {**headers, "SOAPAction": soap_action}
-    reply = _exchange(session, "POST", control_url, post, body, limits)
+    reply = link.exchange("POST", control_url, post, body, limits, MAX_RESPONSE)
     try:
         return _interpret(*reply, action, control_url)
     except TransportError as exc:
         if exc.status != 405:
             raise
     extension = {"MAN": f'"{_ENVELOPE_NS}"; ns=01', "01-SOAPACTION": soap_action}
-    reply = _exchange(session, "M-POST", control_url, {**headers, **extension}, body, limits)
+    reply = link.exchange("M-POST", control_url, {**headers, **extension}, body, limits, MAX_RESPONSE)
     return _interpret(*reply, action, control_url)
