@@ -201,15 +201,30 @@ def _read_response(sock: socket.socket, method: str, url: str, read_timeout: flo
             fields[name.strip().lower()] = value.strip()
     connection = fields.get("connection", "").lower()
     keep = version == "HTTP/1.1" and "close" not in connection or "keep-alive" in connection
+    try:
+        data, clean = _read_body(sock, buf, fields, method, status, url, read_timeout, deadline,
+                                 limit)
+    except socket.timeout as exc:
+        raise TransportError("body arrived too slowly", url=url, status=status) from exc
+    except OSError as exc:
+        raise TransportError(f"connection failed inside the body: {exc}", url=url,
+                             status=status) from exc
+    return status, reason, data, keep and clean
+
+
+def _read_body(sock: socket.socket, buf: bytes, fields: Mapping[str, str], method: str,
+               status: int, url: str, read_timeout: float, deadline: float,
+               limit: int) -> Tuple[bytes, bool]:
+    """The body after the headers: ``(body, connection_reusable)``."""
 
     def too_large() -> TransportError:
         return TransportError(f"body exceeds the {limit}-byte limit", url=url, status=status)
 
     if method == "HEAD" or status in (204, 304):
-        return status, reason, b"", keep
+        return b"", True
     if "chunked" in fields.get("transfer-encoding", "").lower():
-        body, buf = _read_chunked(sock, buf, url, read_timeout, deadline, limit, too_large)
-        return status, reason, body, keep and not buf
+        body, rest = _read_chunked(sock, buf, url, status, read_timeout, deadline, limit)
+        return body, not rest
     length = fields.get("content-length")
     if length is not None:
         if not length.isdigit():
@@ -225,22 +240,25 @@ def _read_response(sock: socket.socket, method: str, url: str, read_timeout: flo
                 raise TransportError("connection closed inside the body", url=url, status=status)
             parts.append(chunk)
             have += len(chunk)
-        data = b"".join(parts)
-        return status, reason, data[:size], keep and have == size
+        return b"".join(parts)[:size], have == size
     parts, have = [buf], len(buf)  # no framing: the body ends when the device closes
     while True:
         if have > limit:
             raise too_large()
         chunk = _recv(sock, read_timeout, deadline)
         if not chunk:
-            return status, reason, b"".join(parts), False
+            return b"".join(parts), False
         parts.append(chunk)
         have += len(chunk)
 
 
-def _read_chunked(sock: socket.socket, buf: bytes, url: str, read_timeout: float,
-                  deadline: float, limit: int, too_large) -> Tuple[bytes, bytes]:
+def _read_chunked(sock: socket.socket, buf: bytes, url: str, status: int, read_timeout: float,
+                  deadline: float, limit: int) -> Tuple[bytes, bytes]:
+    """A chunked body: ``(body, bytes read past its end)``."""
     body = bytearray()
+
+    def too_large() -> TransportError:
+        return TransportError(f"body exceeds the {limit}-byte limit", url=url, status=status)
 
     def need(predicate) -> None:
         nonlocal buf
@@ -249,7 +267,8 @@ def _read_chunked(sock: socket.socket, buf: bytes, url: str, read_timeout: float
                 raise too_large()
             chunk = _recv(sock, read_timeout, deadline)
             if not chunk:
-                raise TransportError("connection closed inside a chunked body", url=url)
+                raise TransportError("connection closed inside a chunked body", url=url,
+                                     status=status)
             buf += chunk
 
     while True:
@@ -258,7 +277,7 @@ def _read_chunked(sock: socket.socket, buf: bytes, url: str, read_timeout: float
         try:
             size = int(line.split(b";", 1)[0].strip() or b"x", 16)
         except ValueError:
-            raise TransportError(f"bad chunk size {line[:20]!r}", url=url) from None
+            raise TransportError(f"bad chunk size {line[:20]!r}", url=url, status=status) from None
         if size == 0:
             need(lambda: b"\r\n\r\n" in b"\r\n" + buf)  # optional trailers, then a blank line
             _, buf = (b"\r\n" + buf).split(b"\r\n\r\n", 1)

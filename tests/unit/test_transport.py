@@ -1,0 +1,199 @@
+"""SocketTransport against scripted raw TCP servers on 127.0.0.1: framing, keep-alive, faults."""
+
+import socket
+import threading
+
+import pytest
+
+from upnpy import DescriptionError, TransportError
+from upnpy.transport import RequestsTransport, SocketTransport, as_transport, fetch
+from upnpy.http import new_session
+
+TIMEOUT = (2.0, 2.0)
+
+
+class Scripted:
+    """Accepts connections; for each request read, sends the next scripted answer.
+
+    An answer of ``None`` closes the connection without answering; after each answer the
+    connection is closed when ``close_after`` is true.
+    """
+
+    def __init__(self, answers, close_after=False):
+        self.answers = list(answers)
+        self.close_after = close_after
+        self.connections = 0
+        self.requests = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="scripted-http")
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.is_set() and self.answers:
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            self.connections += 1
+            with conn:
+                conn.settimeout(0.5)
+                while self.answers and not self.stop.is_set():
+                    try:
+                        data = conn.recv(65536)
+                    except (socket.timeout, OSError):
+                        break
+                    if not data:
+                        break
+                    self.requests.append(data)
+                    answer = self.answers.pop(0)
+                    if answer is None:
+                        break
+                    conn.sendall(answer)
+                    if self.close_after:
+                        break
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.listener.close()
+
+
+@pytest.fixture
+def scripted():
+    servers = []
+
+    def start(answers, **kw):
+        servers.append(Scripted(answers, **kw))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def transport():
+    t = SocketTransport()
+    yield t
+    t.close()
+
+
+def ok(body=b"hi", extra=b""):
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), extra, body)
+
+
+def test_keep_alive_reuses_the_connection(scripted, transport):
+    server = scripted([ok(b"one"), ok(b"two")])
+    assert transport.exchange("GET", server.url + "/a", {}, b"", TIMEOUT, 100)[2] == b"one"
+    assert transport.exchange("GET", server.url + "/b", {}, b"", TIMEOUT, 100)[2] == b"two"
+    assert server.connections == 1
+
+
+def test_request_is_one_well_formed_message(scripted, transport):
+    server = scripted([ok()])
+    transport.exchange("POST", server.url + "/ctl?x=1", {"SOAPAction": '"a#b"'}, b"<body/>", TIMEOUT, 100)
+    (request,) = server.requests
+    head, _, body = request.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"POST /ctl?x=1 HTTP/1.1"
+    assert b"Host: " + server.url[7:].encode() in lines
+    assert b'SOAPAction: "a#b"' in lines and b"Content-Length: 7" in lines
+    assert any(line.startswith(b"User-Agent: ") and b"UPnP/1.1 upnpy/" in line for line in lines)
+    assert body == b"<body/>"
+
+
+def test_a_connection_the_device_closed_while_idle_is_replaced(scripted, transport):
+    server = scripted([ok(b"one"), ok(b"two")], close_after=True)
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"one"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"two"
+    assert server.connections == 2
+
+
+def test_connection_close_is_honoured(scripted, transport):
+    server = scripted([ok(b"one", b"Connection: close\r\n"), ok(b"two")])
+    transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
+    transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
+    assert server.connections == 2
+
+
+def test_interim_100_continue_is_skipped(scripted, transport):
+    server = scripted([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"final")])
+    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100) == (200, "OK", b"final")
+
+
+def test_body_delimited_by_close(scripted, transport):
+    server = scripted([b"HTTP/1.0 200 OK\r\n\r\nuntil the end", None])
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"until the end"
+
+
+def test_chunked_body_with_extensions_and_trailers(scripted, transport):
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               b"4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: y\r\n\r\n")
+    server = scripted([chunked, ok(b"again")])
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"Wikipedia"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"again"
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize("answer", [
+    b"SSH-2.0-OpenSSH\r\n\r\n",
+    b"HTTP/1.1 abc OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000,
+])
+def test_malformed_answers_are_transport_errors(scripted, transport, answer):
+    server = scripted([answer, None])
+    with pytest.raises(TransportError):
+        transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
+
+
+def test_too_large_body_carries_the_status(scripted, transport):
+    server = scripted([ok(b"x" * 101)])
+    with pytest.raises(TransportError) as info:
+        transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
+    assert info.value.status == 200 and "limit" in str(info.value)
+
+
+def test_close_in_the_middle_of_the_body(scripted, transport):
+    server = scripted([b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort", None])
+    with pytest.raises(TransportError) as info:
+        transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
+    assert info.value.status == 200
+
+
+def test_only_http_urls(transport):
+    with pytest.raises(TransportError):
+        transport.exchange("GET", "https://127.0.0.1/x", {}, b"", TIMEOUT, 100)
+
+
+def test_fetch_turns_failures_into_the_callers_error(scripted, transport):
+    server = scripted([b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"])
+    with pytest.raises(DescriptionError) as info:
+        fetch(transport, server.url + "/desc.xml", limit=100)
+    assert info.value.url == server.url + "/desc.xml" and "404" in str(info.value)
+    with pytest.raises(DescriptionError):
+        fetch(transport, "http://127.0.0.1:1/none.xml", limit=100, timeout=1)
+
+
+def test_close_closes_idle_connections(scripted):
+    server = scripted([ok(), ok()])
+    transport = SocketTransport()
+    transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
+    (idle,) = [s for socks in transport._idle.values() for s in socks]
+    transport.close()
+    transport.close()  # idempotent
+    assert idle.fileno() == -1
+
+
+def test_as_transport():
+    plain = SocketTransport()
+    assert as_transport(plain) is plain
+    with new_session() as session:
+        assert isinstance(as_transport(session), RequestsTransport)
+    assert isinstance(as_transport(None), SocketTransport)
+    with pytest.raises(TypeError):
+        as_transport("http://x")
