@@ -85,6 +85,7 @@ class Reply(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = False  # server_close() joins them
     block_on_close = True
+    request_queue_size = 64  # tests open many connections at once
 
     def __init__(self, handler: Callable[[Request, Reply], None]) -> None:
         super().__init__(("127.0.0.1", 0), Reply)

@@ -490,7 +490,9 @@ def parse(text: str, var: StateVariableInfo) -> Any:
     return family.parse(text, name)
 
 
-def decode(text: Optional[str], var: StateVariableInfo, *, context: str = "") -> Any:
+def decode(
+    text: Optional[str], var: StateVariableInfo, *, context: str = "", stacklevel: int = 2
+) -> Any:
     """Parse a value that came from a device, tolerating what the device got wrong.
 
     An absent or empty value is ``""`` for text types (string, char, uri, uuid, unknown) and
@@ -509,7 +511,7 @@ def decode(text: Optional[str], var: StateVariableInfo, *, context: str = "") ->
         warnings.warn(
             f"{where}{var.name} ({var.data_type}) {_show(text)} kept as text: {exc}",
             UPnPWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
         return text
 

@@ -136,7 +136,9 @@ class Action:
                 )
                 result[arg.name] = None
                 continue
-            result[arg.name] = datatypes.decode(raw[arg.name], var, context=f"{self.__qualname__}.{arg.name}")
+            result[arg.name] = datatypes.decode(
+                raw[arg.name], var, context=f"{self.__qualname__}.{arg.name}", stacklevel=4
+            )
         for name, value in raw.items():  # extra out-arguments: kept, raw
             if name not in result:
                 log.debug("%s: extra out-argument %s kept raw", self.__qualname__, name)
@@ -227,10 +229,10 @@ class Service:
                     limit=MAX_DESCRIPTION,
                 )
                 scpd = parse_scpd(data, self.scpd_url)
-                self._actions = MappingProxyType(
-                    {name: Action(self, info, scpd.state_variables) for name, info in scpd.actions.items()}
-                )
-                self._scpd = scpd
+                actions = {name: Action(self, info, scpd.state_variables)
+                           for name, info in scpd.actions.items()}
+                self._scpd = scpd  # before _actions: readers test _actions without the lock
+                self._actions = MappingProxyType(actions)
             return self._actions
 
     @property
@@ -445,7 +447,8 @@ class Device:
             known = ", ".join(f"{s.name}:{s.version}" for s in self.all_services) or "none"
             raise KeyError(f"{self.friendly_name!r} has no service {key!r}; services: {known}")
         candidates = "; ".join(
-            f"{s.service_id} ({s.service_type}) in {s.device.friendly_name!r}" for s in found
+            f"{s.service_id} ({s.service_type}) in {s.device.friendly_name!r} {s.device.udn},"
+            f" control {s.control_url}" for s in found
         )
         raise KeyError(f"{key!r} is ambiguous in {self.friendly_name!r}; candidates: {candidates}")
 
