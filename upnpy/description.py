@@ -12,7 +12,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urljoin
 
 from .exceptions import DescriptionError, UPnPWarning
@@ -184,27 +184,26 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
         element, e.g. the device description served again).
     """
     scpd = _document(data, url, "scpd")
-    actions: Dict[str, ActionInfo] = {}
-    for action_list in children(scpd, "actionList"):
-        for node in children(action_list, "action"):
-            action = _action(node, url)
-            if action is None:
-                continue
-            if action.name in actions:
-                _warn(f"duplicate action {action.name}: the first one is kept", url)
-                continue
-            actions[action.name] = action
-    variables: Dict[str, StateVariableInfo] = {}
-    for table in children(scpd, "serviceStateTable"):
-        for node in children(table, "stateVariable"):
-            var = _variable(node, url)
-            if var is None:
-                continue
-            if var.name in variables:
-                _warn(f"duplicate state variable {var.name}: the first one is kept", url)
-                continue
-            variables[var.name] = var
+    actions = _by_name(
+        (_action(node, url) for group in children(scpd, "actionList")
+         for node in children(group, "action")), "action", url)
+    variables = _by_name(
+        (_variable(node, url) for table in children(scpd, "serviceStateTable")
+         for node in children(table, "stateVariable")), "state variable", url)
     return ScpdInfo(MappingProxyType(actions), MappingProxyType(variables))
+
+
+def _by_name(records: Iterable[Optional[Any]], what: str, url: str) -> Dict[str, Any]:
+    """Records by ``.name`` in document order; skipped (``None``) and repeated ones dropped."""
+    found: Dict[str, Any] = {}
+    for record in records:
+        if record is None:
+            continue
+        if record.name in found:
+            _warn(f"duplicate {what} {record.name}: the first one is kept", url)
+            continue
+        found[record.name] = record
+    return found
 
 
 # -- reading the document -------------------------------------------------------------------------

@@ -194,13 +194,38 @@ def _parameter_name(name: str) -> str:
     return name + "_" if keyword.iskeyword(name) or not name or name[0].isdigit() else name
 
 
-class Service:
+class _ItemsAsAttributes:
+    """``obj.name`` is ``obj["name"]``, as an :class:`AttributeError` when missing.
+
+    Names starting with ``_`` are refused at once, with no lookup and so no network I/O:
+    IPython, pickle and copy probe ``_ipython_canary_method_should_not_exist_``,
+    ``_repr_html_`` and dunders. So is everything before ``_READY`` is set, so that a
+    half-built object (``cls.__new__(cls)``) never recurses.
+    """
+
+    _READY = ""
+
+    def __getitem__(self, name: str) -> Any:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or self._READY not in self.__dict__:
+            raise _attribute_error(name, name, self)
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise _attribute_error(exc.args[0], name, self) from None
+
+
+class Service(_ItemsAsAttributes):
     """One service of a device; its actions are attributes.
 
     The SCPD is fetched on first use of :attr:`actions`, :attr:`state_variables`, an
     action attribute or ``dir()``; a failure there raises :class:`DescriptionError` and
     leaves the device's other services usable.
     """
+
+    _READY = "info"
 
     def __init__(self, info: ServiceInfo, device: "Device") -> None:
         self.info = info
@@ -286,14 +311,6 @@ class Service:
         except KeyError:
             raise KeyError(f"{self.name} has no action {name!r}; it has: {', '.join(actions)}") from None
 
-    def __getattr__(self, name: str) -> Action:
-        if name.startswith("_") or "info" not in self.__dict__:
-            raise _attribute_error(name, name, self)
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise _attribute_error(exc.args[0], name, self) from None
-
     def __dir__(self) -> List[str]:
         names = list(super().__dir__())
         try:
@@ -317,7 +334,7 @@ def _attribute_error(message: str, name: str, obj: Any) -> AttributeError:
     return AttributeError(message, name=name, obj=obj) if _HAS_NAME_KW else AttributeError(message)
 
 
-class Device:
+class Device(_ItemsAsAttributes):
     """A UPnP device, from its description URL.
 
     ``Device(url)`` fetches and parses the description at once (SCPDs are fetched per
@@ -335,6 +352,8 @@ class Device:
         :mod:`upnpy.transport`).
     :raises DescriptionError: when the description cannot be fetched or parsed.
     """
+
+    _READY = "services"
 
     def __init__(
         self,
@@ -451,14 +470,6 @@ class Device:
             f" control {s.control_url}" for s in found
         )
         raise KeyError(f"{key!r} is ambiguous in {self.friendly_name!r}; candidates: {candidates}")
-
-    def __getattr__(self, name: str) -> Service:
-        if name.startswith("_") or "services" not in self.__dict__:
-            raise _attribute_error(name, name, self)
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise _attribute_error(exc.args[0], name, self) from None
 
     def __dir__(self) -> List[str]:
         names = set(super().__dir__())
