@@ -36,9 +36,16 @@ endif
 demo: venv
 	$(LAB) run $(PY) examples/demo.py
 
-## make bench: latency and discovery figures next to a raw-socket floor, inside the lab.
-bench: venv
-	$(LAB) run $(PY) bench/bench.py
+## make bench: latency and discovery figures next to a raw-socket floor, inside the lab, with
+## the peers of the `bench` extra side by side and a crowd of 30 media servers for discovery.
+BENCH_CROWD ?= 30
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	UPNPY_LAB_CROWD=$(BENCH_CROWD) $(LAB) run $(PY) bench/bench.py
 
 ## make lab-shell: a shell inside the lab's client namespace (the lab is torn down on exit).
 lab-shell: venv

@@ -13,6 +13,8 @@
 #   P-cl  10.77.0.2  the client: the test process runs here
 #   P-dms 10.77.0.3  minidlna 1.3.0 with a few generated WAV tracks
 #   P-lt  10.77.0.4  GUPnP network-light (DimmableLight:1) under Xvfb
+# With UPNPY_LAB_CROWD=N (0 by default, at most 150), `up` adds a crowd for discovery benchmarks:
+#   P-c1..P-cN  10.77.0.101..  one minidlna each ("upnpy crowd I"), sharing a one-file media folder
 # Nothing in these namespaces can reach the host's network: the only links are the veths
 # created here. Facts behind every step: shared/LAB.md.
 set -euo pipefail
@@ -23,6 +25,7 @@ NET=10.77.0
 HOSTS="gw cl dms lt"
 declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4)
 TRACKS=3
+CROWD=${UPNPY_LAB_CROWD:-0}
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -130,20 +133,55 @@ start_light() {
         >"$dir/light.log" 2>&1 &
 }
 
+# The crowd: N more minidlna instances, each in a namespace of its own on the same bridge.
+crowd_ips() {  # the crowd's addresses, space-separated
+    local i
+    for i in $(seq 1 "$CROWD"); do printf '%s ' "$NET.$((100 + i))"; done
+}
+
+start_crowd() {  # start_crowd P DIR: link every crowd host, then start all of their daemons
+    local p=$1 dir=$2 i c
+    [ "$CROWD" -gt 0 ] || return 0
+    mkdir -p "$dir/crowd/media"
+    python3 -c 'import sys, wave
+with wave.open(sys.argv[1], "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(bytes(800))
+' "$dir/crowd/media/crowd.wav"
+    for i in $(seq 1 "$CROWD"); do
+        ADDR[c$i]=$((100 + i))
+        link_host "$p" "c$i"
+    done
+    for i in $(seq 1 "$CROWD"); do
+        c=$dir/crowd/c$i
+        mkdir -p "$c/db"
+        printf '%s\n' "port=8200" "network_interface=lan0" "media_dir=A,$dir/crowd/media" \
+            "friendly_name=upnpy crowd $i" "db_dir=$c/db" "log_dir=$c" "inotify=no" \
+            "uuid=$(cat /proc/sys/kernel/random/uuid)" >"$c/minidlna.conf"
+        # -S: in the foreground without -d's debug chatter; its log goes to $c/minidlna.log.
+        ip netns exec "$p-c$i" minidlnad -S -f "$c/minidlna.conf" -P "$c/minidlna.pid" \
+            >"$c/minidlna.out" 2>&1 &
+    done
+}
+
 # Wait until all three devices answer M-SEARCH in the client namespace; record the light's
 # LOCATION (its UDN, and so its description path, is new at every start).
 wait_ready() {
-    local p=$1 dir=$2 seen="" i
-    for i in $(seq 1 15); do
+    local p=$1 dir=$2 seen="" i ip missing="" tries=$((15 + CROWD / 2))
+    for i in $(seq 1 "$tries"); do
         seen="$seen $(ip netns exec "$p-cl" gssdp-discover -i lan0 -t upnp:rootdevice --timeout=3 2>/dev/null \
             | sed -n 's/^ *Location: *//p' | tr '\n' ' ')"
+        missing=""
+        for ip in $(crowd_ips); do
+            grep -qF "http://$ip:8200/" <<<"$seen" || missing="$missing $ip"
+        done
         if grep -q "$NET.1:5000/" <<<"$seen" && grep -q "$NET.3:8200/" <<<"$seen" \
-            && grep -q "$NET.4:49200/" <<<"$seen"; then
+            && grep -q "$NET.4:49200/" <<<"$seen" && [ -z "$missing" ]; then
             LIGHT_URL=$(tr ' ' '\n' <<<"$seen" | grep "$NET.4:49200/" | head -n 1)
             return 0
         fi
     done
     log "not every device answered M-SEARCH; seen:$seen"
+    [ -z "$missing" ] || log "crowd hosts that never answered:$missing"
     return 1
 }
 
@@ -153,6 +191,11 @@ cmd_up() {
     cmd_clean stale
     mkdir -p "$LABS"
     local p dir
+    case $CROWD in
+        '' | *[!0-9]*) die "UPNPY_LAB_CROWD must be a number of hosts (0..150), not '$CROWD'" ;;
+    esac
+    CROWD=$((10#$CROWD))
+    [ "$CROWD" -le 150 ] || die "UPNPY_LAB_CROWD=$CROWD: at most 150 crowd hosts (10.77.0.101..250)"
     p=u$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
     dir=$(cd "$LABS" && pwd)/$p
     mkdir -p "$dir"
@@ -170,6 +213,8 @@ UPNPY_LAB_WAN_IP=11.22.33.44
 UPNPY_LAB_GW_URL=http://$NET.1:5000/rootDesc.xml
 UPNPY_LAB_DMS_URL=http://$NET.3:8200/rootDesc.xml
 UPNPY_LAB_TRACKS=$TRACKS
+UPNPY_LAB_CROWD=$CROWD
+UPNPY_LAB_CROWD_IPS=$(crowd_ips | tr -s ' ' ',' | sed 's/,$//')
 EOF
     log "building lab $p in $dir"
     if ! (
@@ -182,6 +227,7 @@ EOF
         start_gateway "$p" "$dir"
         start_media_server "$p" "$dir"
         start_light "$p" "$dir"
+        start_crowd "$p" "$dir"
         wait_ready "$p" "$dir"
         echo "UPNPY_LAB_LIGHT_URL=$LIGHT_URL" >>"$dir/lab.env"
     ); then
@@ -190,6 +236,7 @@ EOF
         cmd_down "$dir"
         exit 1
     fi
+    [ "$CROWD" = 0 ] || log "crowd: $CROWD media servers at $NET.101..$NET.$((100 + CROWD))"
     log "lab $p ready (light at $(sed -n 's/^UPNPY_LAB_LIGHT_URL=//p' "$dir/lab.env"))"
     echo "$dir"
 }
@@ -206,6 +253,23 @@ kill_namespace_pids() {  # TERM, a short wait, then KILL whatever still runs in 
     done
 }
 
+# The crowd's namespaces (P-c1, P-c2, ...), found by name so that a half-built crowd goes too:
+# TERM to all of their processes at once, short waits, KILL for what is left, then delete them.
+kill_crowd() {
+    local p=$1 crowd ns pids i
+    crowd=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$p-c[0-9]+\$" || true)
+    [ -n "$crowd" ] || return 0
+    for i in 1 2 3 4 5 6 7 8 9 10 11; do
+        pids=""
+        for ns in $crowd; do pids="$pids $(ip netns pids "$ns" 2>/dev/null || true)"; done
+        [ -n "${pids// /}" ] || break
+        # shellcheck disable=SC2086
+        if [ "$i" -le 10 ]; then kill -TERM $pids 2>/dev/null || true; else kill -KILL $pids 2>/dev/null || true; fi
+        sleep 0.2
+    done
+    for ns in $crowd; do ip netns del "$ns" 2>/dev/null || true; done
+}
+
 cmd_down() {
     local dir=${1:?usage: lab.sh down DIR} p
     p=$(basename "$dir")
@@ -215,6 +279,7 @@ cmd_down() {
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = gupnp-network-l ] && kill "$pid" 2>/dev/null || true
     done
     for ns in lt dms gw cl inet br; do kill_namespace_pids "$p-$ns"; done
+    kill_crowd "$p"
     for ns in lt dms gw cl inet br; do ip netns del "$p-$ns" 2>/dev/null || true; done
     log "lab $p torn down (logs kept in $dir)"
 }

@@ -1,0 +1,188 @@
+"""The raw-socket floor: the least a client can do on the wire, with plain sockets.
+
+Every HTTP exchange here opens a new TCP connection, sends prebuilt request bytes with one
+``sendall``, reads the response up to its Content-Length (or its last chunk, or the close) and
+closes. Nothing is parsed beyond the status line and the headers needed to find the end of the
+body. The SSDP floor is one M-SEARCH from one UDP socket and the first matching answer.
+
+The floor does not use upnpy: the library under test must not set its own bar.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Optional, Tuple
+from urllib.parse import urljoin, urlsplit
+
+SSDP_GROUP = ("239.255.255.250", 1900)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Prebuilt request bytes and where they go."""
+
+    host: str
+    port: int
+    data: bytes
+
+
+def _target(url: str) -> Tuple[str, int, str]:
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.hostname or "", parts.port or 80, path
+
+
+def get_request(url: str) -> Request:
+    host, port, path = _target(url)
+    head = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    return Request(host, port, head.encode("ascii"))
+
+
+def soap_request(control_url: str, service_type: str, action: str) -> Request:
+    """A SOAP request for an action without in-arguments."""
+    host, port, path = _target(control_url)
+    body = (
+        '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+        's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
+        f'<u:{action} xmlns:u="{service_type}"></u:{action}></s:Body></s:Envelope>'
+    ).encode("utf-8")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        'Content-Type: text/xml; charset="utf-8"\r\n'
+        f'SOAPACTION: "{service_type}#{action}"\r\n'
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return Request(host, port, head.encode("ascii") + body)
+
+
+def exchange(request: Request, timeout: float = 5.0) -> Tuple[int, bytes]:
+    """One HTTP exchange on a new connection: ``(status, body)``."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((request.host, request.port))
+        sock.sendall(request.data)
+        buf = b""
+        while True:
+            end = buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed before the end of the headers")
+            buf += chunk
+        head, body = buf[:end], buf[end + 4:]
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(None, 2)[1])
+        length: Optional[int] = None
+        chunked = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if chunked:
+            while not body.endswith(b"0\r\n\r\n"):
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            return status, _dechunk(body)
+        while length is None or len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return status, body
+    finally:
+        sock.close()
+
+
+def _dechunk(data: bytes) -> bytes:
+    out = bytearray()
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        data = rest[size + 2:]
+    return bytes(out)
+
+
+@dataclass(frozen=True)
+class ServiceUrls:
+    """What the floor needs to know about one service, read once before timing."""
+
+    location: str
+    service_type: str
+    scpd_url: str
+    control_url: str
+
+
+def find_service(location: str, service_type: str) -> ServiceUrls:
+    """Read the description at *location* and the URLs of *service_type* (anywhere in the tree)."""
+    status, body = exchange(get_request(location))
+    if status != 200:
+        raise RuntimeError(f"GET {location}: HTTP {status}")
+    root = ET.fromstring(body)
+    ns = {"d": "urn:schemas-upnp-org:device-1-0"}
+    base = (root.findtext("d:URLBase", default="", namespaces=ns) or "").strip() or location
+    for service in root.iter("{urn:schemas-upnp-org:device-1-0}service"):
+        if (service.findtext("d:serviceType", default="", namespaces=ns) or "").strip() == service_type:
+            scpd = (service.findtext("d:SCPDURL", default="", namespaces=ns) or "").strip()
+            control = (service.findtext("d:controlURL", default="", namespaces=ns) or "").strip()
+            return ServiceUrls(location, service_type, urljoin(base, scpd), urljoin(base, control))
+    raise RuntimeError(f"{location} has no service {service_type}")
+
+
+def msearch(st: str, mx: int) -> bytes:
+    return (
+        "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
+        f"MX: {mx}\r\nST: {st}\r\n\r\n"
+    ).encode("ascii")
+
+
+def discover_first(local_ip: str, st: str, mx: int, timeout: float) -> Optional[str]:
+    """Send one M-SEARCH for *st*, take the first answer with that ST, GET its LOCATION.
+
+    :returns: the LOCATION fetched, or ``None`` when nothing answered within *timeout*.
+    """
+    deadline = time.monotonic() + timeout
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(local_ip))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+        sock.bind((local_ip, 0))
+        sock.sendto(msearch(st, mx), SSDP_GROUP)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            sock.settimeout(left)
+            try:
+                data, _ = sock.recvfrom(65536)
+            except socket.timeout:
+                return None
+            lines = data.split(b"\r\n")
+            if b" 200" not in lines[0]:
+                continue
+            headers = {}
+            for line in lines[1:]:
+                name, colon, value = line.partition(b":")
+                if colon:
+                    headers.setdefault(name.strip().lower(), value.strip())
+            if headers.get(b"st") != st.encode() or b"location" not in headers:
+                continue
+            location = headers[b"location"].decode()
+            status, _ = exchange(get_request(location))
+            return location if status == 200 else None
+    finally:
+        sock.close()

@@ -1,0 +1,250 @@
+"""The clients measured by bench.py, behind one small interface.
+
+Each client offers, for a :class:`Target` (one device, one action without in-arguments):
+
+- ``per_call(target)``: set up once (one device object, kept), and return ``run(n)``, which
+  makes *n* sequential calls and returns each call's duration in seconds;
+- ``first_call(target)``: description URL → first completed action with fresh objects, in
+  seconds;
+- ``discover(st, timeout)``: ``(seconds, found)`` for the client's own discovery call, the
+  device of type *st* built when it returns.
+
+upnpclient and async-upnp-client are optional (the ``bench`` extra): :func:`installed_peers`
+leaves out what is not importable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import time
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Tuple
+
+import floor
+
+clock = time.perf_counter
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    location: str
+    device_type: str
+    service_type: str
+    action: str
+    out: str  # an out-argument the answer must carry
+    urls: floor.ServiceUrls
+
+
+def version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+class Floor:
+    """Plain sockets; see floor.py."""
+
+    name = "raw floor"
+
+    def per_call(self, target: Target) -> Callable[[int], List[float]]:
+        request = floor.soap_request(target.urls.control_url, target.service_type, target.action)
+        status, body = floor.exchange(request)
+        if status != 200 or target.out.encode() not in body:
+            raise RuntimeError(f"raw call answered HTTP {status}: {body[:200]!r}")
+
+        def run(n: int) -> List[float]:
+            times = []
+            for _ in range(n):
+                t0 = clock()
+                floor.exchange(request)
+                times.append(clock() - t0)
+            return times
+
+        return run
+
+    def first_call(self, target: Target) -> float:
+        requests = (
+            floor.get_request(target.location),
+            floor.get_request(target.urls.scpd_url),
+            floor.soap_request(target.urls.control_url, target.service_type, target.action),
+        )
+        t0 = clock()
+        for request in requests:
+            floor.exchange(request)
+        return clock() - t0
+
+
+class Upnpy:
+    name = "upnpy"
+
+    def __init__(self) -> None:
+        import upnpy
+
+        self.upnpy = upnpy
+        self.version = upnpy.__version__
+        self._devices: list = []
+
+    def per_call(self, target: Target) -> Callable[[int], List[float]]:
+        device = self.upnpy.Device(target.location)
+        self._devices.append(device)
+        action = device[target.service_type][target.action]
+        result = action()
+        if target.out not in result:
+            raise RuntimeError(f"upnpy answered {result!r}")
+
+        def run(n: int) -> List[float]:
+            times = []
+            for _ in range(n):
+                t0 = clock()
+                action()
+                times.append(clock() - t0)
+            return times
+
+        return run
+
+    def first_call(self, target: Target) -> float:
+        t0 = clock()
+        with self.upnpy.Device(target.location) as device:
+            device[target.service_type][target.action]()
+        return clock() - t0
+
+    def close(self) -> None:
+        for device in self._devices:
+            device.close()
+
+
+class Upnpclient:
+    name = "upnpclient"
+
+    def __init__(self) -> None:
+        import upnpclient
+
+        self.upnpclient = upnpclient
+        self.version = version("upnpclient")
+
+    @staticmethod
+    def _action(device, target: Target):
+        for service in device.services:  # every service of the tree
+            if service.service_type == target.service_type:
+                return service.find_action(target.action)
+        raise RuntimeError(f"upnpclient sees no {target.service_type}")
+
+    def per_call(self, target: Target) -> Callable[[int], List[float]]:
+        action = self._action(self.upnpclient.Device(target.location), target)
+        result = action()
+        if target.out not in result:
+            raise RuntimeError(f"upnpclient answered {result!r}")
+
+        def run(n: int) -> List[float]:
+            times = []
+            for _ in range(n):
+                t0 = clock()
+                action()
+                times.append(clock() - t0)
+            return times
+
+        return run
+
+    def first_call(self, target: Target) -> float:
+        t0 = clock()
+        self._action(self.upnpclient.Device(target.location), target)()
+        return clock() - t0
+
+    def discover(self, st: str, timeout: float) -> Tuple[float, bool]:
+        t0 = clock()
+        devices = self.upnpclient.discover(timeout=timeout)
+        found = any(device.device_type == st for device in devices)
+        return clock() - t0, found
+
+
+class AsyncUpnpClient:
+    """async-upnp-client on one event loop; per-call figures reuse one aiohttp session."""
+
+    name = "async-upnp-client"
+
+    def __init__(self) -> None:
+        import aiohttp
+        from async_upnp_client.aiohttp import AiohttpSessionRequester
+        from async_upnp_client.client_factory import UpnpFactory
+        from async_upnp_client.search import async_search
+
+        self.aiohttp = aiohttp
+        self.requester = AiohttpSessionRequester
+        self.factory = UpnpFactory
+        self.async_search = async_search
+        self.version = version("async-upnp-client")
+        self.loop = asyncio.new_event_loop()
+        self.session = self.loop.run_until_complete(self._session())
+
+    async def _session(self):
+        return self.aiohttp.ClientSession()
+
+    async def _action(self, session, target: Target):
+        device = await self.factory(self.requester(session)).async_create_device(target.location)
+        service = device.find_service(target.service_type)
+        if service is None:
+            raise RuntimeError(f"async-upnp-client sees no {target.service_type}")
+        return service.action(target.action)
+
+    def per_call(self, target: Target) -> Callable[[int], List[float]]:
+        action = self.loop.run_until_complete(self._action(self.session, target))
+        result = self.loop.run_until_complete(action.async_call())
+        if target.out not in result:
+            raise RuntimeError(f"async-upnp-client answered {result!r}")
+
+        async def calls(n: int) -> List[float]:
+            times = []
+            for _ in range(n):
+                t0 = clock()
+                await action.async_call()
+                times.append(clock() - t0)
+            return times
+
+        return lambda n: self.loop.run_until_complete(calls(n))
+
+    def first_call(self, target: Target) -> float:
+        async def first() -> float:
+            t0 = clock()
+            async with self.aiohttp.ClientSession() as session:
+                action = await self._action(session, target)
+                await action.async_call()
+            return clock() - t0
+
+        return self.loop.run_until_complete(first())
+
+    def discover(self, st: str, timeout: float) -> Tuple[float, bool]:
+        async def search() -> Tuple[float, bool]:
+            locations: List[str] = []
+
+            async def seen(headers) -> None:
+                if headers.get("st") == st and headers.get("location"):
+                    locations.append(headers["location"])
+
+            t0 = clock()
+            await self.async_search(seen, timeout=int(timeout), search_target=st)
+            device: Optional[object] = None
+            if locations:
+                factory = self.factory(self.requester(self.session))
+                device = await factory.async_create_device(locations[0])
+            return clock() - t0, device is not None
+
+        return self.loop.run_until_complete(search())
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.session.close())
+        self.loop.close()
+
+
+def installed_peers() -> Tuple[list, List[str]]:
+    """The peers that import here, and a note for each one that does not."""
+    peers, missing = [], []
+    for cls in (Upnpclient, AsyncUpnpClient):
+        try:
+            peers.append(cls())
+        except ImportError as exc:
+            missing.append(f"{cls.name}: not installed ({exc.name}); its columns are skipped")
+    return peers, missing
