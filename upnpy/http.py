@@ -10,7 +10,10 @@ import platform
 import time
 from typing import Callable, Optional, Tuple, Union
 
-import requests
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import requests
 
 from . import __version__
 from .exceptions import DescriptionError, UPnPError
@@ -54,6 +57,8 @@ def new_session() -> requests.Session:
     ``trust_env`` is off: a device on the LAN is never reached through a proxy, and reading
     the environment and ``~/.netrc`` on every request costs more than the request itself.
     """
+    import requests  # imported on first use: `import upnpy` stays cheap
+
     session = requests.Session()
     session.trust_env = False
     session.headers["User-Agent"] = USER_AGENT
@@ -77,6 +82,8 @@ def read_capped(
     :raises UPnPError: (of class *error*) when the body is too large, too slow, or the
         connection breaks while reading.
     """
+    import requests
+
     url = response.url
     try:
         declared = response.headers.get("Content-Length", "")

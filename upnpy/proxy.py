@@ -13,9 +13,8 @@ import logging
 import threading
 import warnings
 from types import MappingProxyType
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-import requests
 
 from . import datatypes, http, soap
 from .transport import Transport, as_transport, fetch
@@ -31,6 +30,9 @@ from .description import (
     parse_scpd,
 )
 from .exceptions import DescriptionError, UPnPWarning
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["Device", "Service", "Action"]
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
-import requests
-import xmltodict
 
 from . import xmlutil
 from .exceptions import ActionError, TransportError, ValidationError
 from .http import Timeout, as_timeout
 from .transport import Transport, as_transport
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["MAX_RESPONSE", "build_envelope", "parse_response", "call"]
 
@@ -86,6 +87,8 @@ def _raw_text(node: Any) -> str:
         node = node[0]
     inner = _elements(node)
     if inner:
+        import xmltodict  # loaded by xmlutil already
+
         return xmltodict.unparse(inner, full_document=False)
     return xmlutil.text(node, strip=False) or ""
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
-
-import requests
 
 from .exceptions import DescriptionError, TransportError, UPnPError
 from .http import USER_AGENT, Timeout, as_timeout, read_capped
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["Transport", "SocketTransport", "RequestsTransport", "as_transport", "fetch", "Reply"]
 
@@ -302,6 +303,8 @@ class RequestsTransport(Transport):
 
     def exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
                  timeout: Tuple[float, float], limit: int) -> Reply:
+        import requests
+
         headers = dict(headers)
         agent = self.session.headers.get("User-Agent")
         if not agent or agent == requests.utils.default_user_agent():
@@ -323,12 +326,14 @@ class RequestsTransport(Transport):
         self.session.close()
 
 
-def as_transport(obj: Union[Transport, requests.Session, None]) -> Transport:
+def as_transport(obj: Union[Transport, "requests.Session", None]) -> Transport:
     """A :class:`Transport` for *obj*: itself, a session wrapped, or a new socket transport."""
     if obj is None:
         return SocketTransport()
     if isinstance(obj, Transport):
         return obj
+    import requests  # only a user's own session brings requests in
+
     if isinstance(obj, requests.Session):
         return RequestsTransport(obj)
     raise TypeError(f"expected a requests.Session or a Transport, not {type(obj).__name__}")

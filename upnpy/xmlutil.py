@@ -15,8 +15,6 @@ import warnings
 from typing import Any, Callable, List, Mapping, Optional
 from xml.parsers import expat
 
-import xmltodict
-
 from .exceptions import DescriptionError, UPnPError, UPnPWarning
 
 __all__ = ["parse_xml", "children", "child", "text"]
@@ -128,6 +126,8 @@ def parse_xml(
     data = _clean(_transcode(bytes(data), url, error))
     if _DTD.search(data):
         raise error("refusing an XML document with a DTD or entity declaration", url=url)
+    import xmltodict  # ~30 ms (it pulls in urllib.request): loaded on the first document
+
     for _ in range(2):
         try:
             parsed = xmltodict.parse(
