@@ -43,6 +43,9 @@ __all__ = [
     "Device",
     "Service",
     "Action",
+    "Subscription",
+    "Event",
+    "parse_last_change",
     "DeviceInfo",
     "ServiceInfo",
     "IconInfo",
@@ -60,11 +63,34 @@ __all__ = [
     "UPnPWarning",
 ]
 
-# Reprs and tracebacks show ``upnpy.Device``, the name users import, not the module inside.
+#: Exported names whose module is imported on first use (GENA eventing brings in requests).
+_LAZY = {"Subscription": "events", "Event": "events", "parse_last_change": "events"}
+
+
+def _public(obj: object) -> object:
+    """Reprs and tracebacks show ``upnpy.Device``, the name users import."""
+    if isinstance(obj, type) or callable(obj):
+        obj.__module__ = "upnpy"
+    return obj
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        value = globals()[name] = _public(getattr(module, name))
+        return value
+    raise AttributeError(f"module 'upnpy' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type) or callable(_obj):
-        _obj.__module__ = "upnpy"
-del _name, _obj
+    if _name not in _LAZY:
+        _public(globals()[_name])
+del _name
 
 logging.getLogger("upnpy").addHandler(logging.NullHandler())
