@@ -337,13 +337,13 @@ class Subscription:
         with self._cond:
             if self._ended:
                 return
+            if error is not None:  # logged before readers wake: they may look at the log
+                log.error("%r: %s", self, error)
             self._ended = True
             self.error = error
             self._generation += 1
             self._cond.notify_all()
         self._server.unregister(self._sid)
-        if error is not None:
-            log.error("%r: %s", self, error)
 
     def _release(self) -> None:
         """Stop the callback thread and give back the server and scheduler (idempotent)."""
