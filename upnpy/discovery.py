@@ -34,6 +34,15 @@ def _describe(location: str, deadline: float) -> Device:
         raise
 
 
+def _close_unless(future: Future, returned: set) -> None:
+    """Close the device a finished fetch made, unless discover() returned it."""
+    if future.cancelled() or future.exception() is not None:
+        return
+    device = future.result()
+    if id(device) not in returned:
+        device.close()
+
+
 def discover(
     st: str = "ssdp:all",
     timeout: float = 2.0,
@@ -123,7 +132,11 @@ def discover(
         return list(devices.values())[:limit] if limit else list(devices.values())
     finally:
         # Fetches still running end by the deadline on their own (their HTTP timeout);
-        # after a normal finish every one of them has ended already.
+        # after a normal finish every one of them has ended already. Devices described but
+        # not returned (past the limit, or too late) are closed.
+        returned = set(id(d) for d in list(devices.values())[:limit])
+        for future in fetches.values():
+            future.add_done_callback(lambda done: _close_unless(done, returned))
         pool.shutdown(wait=finished, cancel_futures=True)
         wake_reader.close()
         wake_writer.close()
