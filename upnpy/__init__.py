@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 #: Exported names whose module is imported on first use (GENA eventing brings in requests).
-_LAZY = {"Subscription": "events", "Event": "events", "parse_last_change": "events"}
+_LAZY = {"Subscription": "events", "Event": "events", "parse_last_change": "lastchange"}
 
 
 def _public(obj: object) -> object:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import atexit
 import collections
 import datetime
-import heapq
 import itertools
 import logging
 import math
@@ -38,7 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import (
-    TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, Mapping, Optional, Set, Tuple,
+    TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, Mapping, Optional, Set, Tuple,
     Union,
 )
 from urllib.parse import urlsplit
@@ -49,12 +48,12 @@ from . import datatypes, http
 from .description import StateVariableInfo
 from .exceptions import SubscriptionError, UPnPError
 from .gena_server import CallbackServer, Notification
-from .xmlutil import children, parse_xml, text
+from .scheduler import Scheduler
 
 if TYPE_CHECKING:  # pragma: no cover
     from .proxy import Service
 
-__all__ = ["Subscription", "Event", "subscribe", "parse_last_change", "DEFAULT_TIMEOUT"]
+__all__ = ["Subscription", "Event", "subscribe", "DEFAULT_TIMEOUT"]
 
 log = logging.getLogger("upnpy")
 
@@ -484,47 +483,6 @@ def _renewal_delay(granted: int) -> float:
     return max(granted * 0.5, 1.0)
 
 
-class _Scheduler:
-    """Runs jobs at their due time, one after the other, on one named thread."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._jobs: List[Tuple[float, int, Callable[[], None]]] = []
-        self._order = itertools.count()
-        self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="upnpy-events-renew", daemon=True)
-        self._thread.start()
-
-    def add(self, delay: float, job: Callable[[], None]) -> None:
-        with self._cond:
-            heapq.heappush(self._jobs, (time.monotonic() + delay, next(self._order), job))
-            self._cond.notify()
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopped = True
-            self._jobs.clear()
-            self._cond.notify()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopped:
-                    wait = self._jobs[0][0] - time.monotonic() if self._jobs else None
-                    if wait is not None and wait <= 0:
-                        break
-                    self._cond.wait(wait)
-                if self._stopped:
-                    return
-                job = heapq.heappop(self._jobs)[2]
-            try:
-                job()
-            except Exception:
-                log.exception("subscription maintenance failed")
-
-
 class _Manager:
     """The process-wide registry: callback servers by bind address, subscriptions, scheduler."""
 
@@ -533,7 +491,7 @@ class _Manager:
         self._servers: Dict[Tuple[str, int], CallbackServer] = {}
         self._users: Dict[CallbackServer, int] = {}
         self._subscriptions: Set[Subscription] = set()
-        self._scheduler: Optional[_Scheduler] = None
+        self._scheduler: Optional[Scheduler] = None
         self._atexit = False
 
     def acquire_server(self, host: str, port: int) -> CallbackServer:
@@ -582,7 +540,7 @@ class _Manager:
             if sub not in self._subscriptions:
                 return
             if self._scheduler is None:
-                self._scheduler = _Scheduler()
+                self._scheduler = Scheduler()
             self._scheduler.add(delay, job)
 
     def shutdown(self) -> None:
@@ -688,47 +646,5 @@ def subscribe(
     return sub
 
 
-def parse_last_change(
-    value: Union[str, bytes], state_variables: Optional[Mapping[str, StateVariableInfo]] = None
-) -> Dict[Any, Dict[str, Any]]:
-    """Expand an AV ``LastChange`` value into ``{InstanceID: {variable: value}}``.
-
-    ``<Event><InstanceID val="0"><Volume channel="Master" val="10"/>
-    <TransportState val="PLAYING"/></InstanceID></Event>`` gives
-    ``{0: {"Volume": {"Master": "10"}, "TransportState": "PLAYING"}}``: a variable with a
-    ``channel`` attribute becomes ``{channel: value}``. Values stay text unless
-    *state_variables* (``service.state_variables``) is given to convert them.
-
-    :param value: the ``LastChange`` text of an event (or its bytes).
-    :raises ValueError: when *value* is not a LastChange document.
-    """
-    if isinstance(value, str):  # already decoded: drop a declaration naming another encoding
-        value = re.sub(r"^\s*<\?xml[^>]*\?>", "", value).encode("utf-8")
-    doc = parse_xml(value, error=lambda message, url=None: ValueError(f"LastChange: {message}"))
-    name, root = next(iter(doc.items()))
-    if name != "Event":
-        raise ValueError(f"LastChange: root element is {name!r}, not Event")
-    result: Dict[Any, Dict[str, Any]] = {}
-    for instance in children(root, "InstanceID"):
-        if not isinstance(instance, Mapping):
-            continue
-        key = str(instance.get("@val", "")).strip()
-        variables = result.setdefault(int(key) if key.isdigit() else key, {})
-        for var, nodes in instance.items():
-            if var.startswith(("@", "#")):
-                continue
-            for node in nodes if isinstance(nodes, list) else [nodes]:
-                raw = node.get("@val", text(node)) if isinstance(node, Mapping) else text(node)
-                info = (state_variables or {}).get(var)
-                decoded = datatypes.decode(raw, info, context="LastChange") if info else raw
-                channel = node.get("@channel") if isinstance(node, Mapping) else None
-                if channel is None:
-                    variables[var] = decoded
-                else:
-                    held = variables.get(var)
-                    variables[var] = {**(held if isinstance(held, dict) else {}), channel: decoded}
-    return result
-
-
-for _exported in (Subscription, Event, parse_last_change):
+for _exported in (Subscription, Event):
     _exported.__module__ = "upnpy"
