@@ -164,7 +164,7 @@ def parse_device(data: bytes, location: str) -> DeviceInfo:
     """
     root = _document(data, location, "root")
     device = child(root, "device")
-    if not isinstance(device, Mapping):
+    if not isinstance(device, dict):
         raise DescriptionError("the device description has no <device>", url=location)
     base = _base_url(root, location)
     return _device(device, base, location, 0, _spec_version(root))
@@ -296,7 +296,7 @@ def _device(node: Mapping, base: str, url: str, depth: int,
     embedded: List[DeviceInfo] = []
     for device_list in children(node, "deviceList"):
         for sub in children(device_list, "device"):
-            if isinstance(sub, Mapping):
+            if isinstance(sub, dict):
                 embedded.append(_device(sub, base, url, depth + 1))
             else:
                 _warn("skipping an empty embedded <device>", url)
@@ -386,7 +386,7 @@ def _argument(node: Any, action: str, url: str) -> Optional[ArgumentInfo]:
         name=name,
         direction=direction,
         related_state_variable=_name(node, "relatedStateVariable"),
-        retval=isinstance(node, Mapping) and "retval" in node,
+        retval=isinstance(node, dict) and "retval" in node,
     )
 
 

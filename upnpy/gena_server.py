@@ -89,7 +89,7 @@ def parse_propertyset(body: bytes) -> Dict[str, str]:
         raise NotifyRejected(400, f"root element is {name!r}, not propertyset")
     values: Dict[str, str] = {}
     for prop in children(root, "property"):
-        if not isinstance(prop, Mapping):  # <e:property/> or stray text
+        if not isinstance(prop, dict):  # <e:property/> or stray text
             continue
         for var, node in prop.items():
             if var.startswith(("@", "#")):

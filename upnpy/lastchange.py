@@ -34,7 +34,7 @@ def parse_last_change(
         raise ValueError(f"LastChange: root element is {name!r}, not Event")
     result: Dict[Any, Dict[str, Any]] = {}
     for instance in children(root, "InstanceID"):
-        if not isinstance(instance, Mapping):
+        if not isinstance(instance, dict):
             continue
         key = str(instance.get("@val", "")).strip()
         variables = result.setdefault(int(key) if key.isdigit() else key, {})
@@ -42,10 +42,10 @@ def parse_last_change(
             if var.startswith(("@", "#")):
                 continue
             for node in nodes if isinstance(nodes, list) else [nodes]:
-                raw = node.get("@val", text(node)) if isinstance(node, Mapping) else text(node)
+                raw = node.get("@val", text(node)) if isinstance(node, dict) else text(node)
                 info = (state_variables or {}).get(var)
                 decoded = datatypes.decode(raw, info, context="LastChange") if info else raw
-                channel = node.get("@channel") if isinstance(node, Mapping) else None
+                channel = node.get("@channel") if isinstance(node, dict) else None
                 if channel is None:
                     variables[var] = decoded
                 else:

@@ -76,7 +76,7 @@ def build_envelope(service_type: str, action: str, arguments: Sequence[Tuple[str
 
 def _elements(node: Any) -> Dict[str, Any]:
     """The child elements of an xmltodict node (attributes and text left out)."""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return {}
     return {key: value for key, value in node.items() if not key.startswith(("@", "#"))}
 
@@ -100,7 +100,7 @@ def _find_holder(node: Any, name: str) -> Optional[Mapping]:
             found = _find_holder(item, name)
             if found is not None:
                 return found
-    elif isinstance(node, Mapping):
+    elif isinstance(node, dict):
         if name in node:
             return node
         for key, value in node.items():
@@ -143,10 +143,10 @@ def parse_response(
     where = url or None
     error = functools.partial(TransportError, status=status, url=where)
     envelope = xmlutil.parse_xml(body, url=where, error=error, strip_whitespace=False).get("Envelope")
-    if not isinstance(envelope, Mapping) or "Body" not in envelope:
+    if not isinstance(envelope, dict) or "Body" not in envelope:
         raise error("not a SOAP envelope")
     soap_body = xmlutil.child(envelope, "Body")
-    if isinstance(soap_body, Mapping) and "Fault" in soap_body:
+    if isinstance(soap_body, dict) and "Fault" in soap_body:
         raise _fault_error(xmlutil.child(soap_body, "Fault"), action)
     elements = _elements(soap_body)
     wanted = action + "Response"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Callable, List, Mapping, Optional
+from typing import Any, Callable, List, Optional
 from xml.parsers import expat
 
 from .exceptions import DescriptionError, UPnPError, UPnPWarning
@@ -156,7 +156,7 @@ def parse_xml(
 
 def children(node: Any, name: str) -> List[Any]:
     """All children of *node* called *name*, as a list (empty when there are none)."""
-    if not isinstance(node, Mapping):
+    if not isinstance(node, dict):
         return []
     value = node.get(name)
     if value is None:
@@ -178,12 +178,12 @@ def text(
     An empty element gives ``""``; a missing one gives *default*.
     """
     if name is not None:
-        if not isinstance(node, Mapping) or name not in node:
+        if not isinstance(node, dict) or name not in node:
             return default
         node = child(node, name)
     if node is None:
         return ""
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         node = node.get("#text", "")
     if isinstance(node, list):  # text split by comments or elements: join it
         node = "".join(str(part) for part in node if isinstance(part, str))
