@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from xml.parsers import expat
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 
 from . import xmlutil
@@ -123,6 +124,63 @@ def _fault_error(fault: Any, action: str) -> ActionError:
     return ActionError(code, xmlutil.text(upnp_error, "errorDescription", "") or "", action=action)
 
 
+class _NotPlain(Exception):
+    """The response needs the lenient parser (fault, odd shape, markup, garbage, DTD)."""
+
+
+def _plain_out_arguments(body: bytes, action: str) -> Optional[Dict[str, Optional[str]]]:
+    """The out-arguments of a plain, well-formed response in one expat pass, else ``None``.
+
+    The hot path of every call: a well-formed ``Envelope/Body/<action>Response/<arg>text``
+    document (any prefixes) is read straight from expat's events, about four times faster
+    than building the whole tree. Anything else — a fault, a DTD or comment, nested markup,
+    another response name, garbage — returns ``None``, and :func:`parse_response` takes the
+    lenient path, which has the last word.
+    """
+    if b"<!" in body:  # DOCTYPE, CDATA, comments: leave them to the lenient parser
+        return None
+    wanted = action + "Response"
+    path: List[str] = []
+    out: Dict[str, Optional[str]] = {}
+    text: List[str] = []
+    found = False
+
+    def start(name: str, attrs: Any) -> None:
+        nonlocal found
+        local = name.rpartition(":")[2]
+        path.append(local)
+        depth = len(path)
+        if depth == 1 and local != "Envelope" or depth == 2 and local != "Body":
+            raise _NotPlain()
+        if depth == 3:
+            if local != wanted or found:
+                raise _NotPlain()
+            found = True
+        elif depth == 4:
+            text.clear()
+        elif depth > 4:
+            raise _NotPlain()
+
+    def end(name: str) -> None:
+        if len(path) == 4:
+            out.setdefault(path[3], "".join(text))  # a repeated out-argument: the first wins
+        path.pop()
+
+    def characters(data: str) -> None:
+        if len(path) == 4:
+            text.append(data)
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = characters
+    try:
+        parser.Parse(body, True)
+    except (_NotPlain, expat.ExpatError, ValueError, LookupError):
+        return None
+    return out if found else None
+
+
 def parse_response(
     body: bytes, action: str, *, url: str = "", status: int = 200
 ) -> Dict[str, Optional[str]]:
@@ -140,6 +198,9 @@ def parse_response(
     :raises ActionError: when Body holds a Fault (whatever *status* is).
     :raises TransportError: when *body* is not a SOAP envelope with a response in it.
     """
+    fast = _plain_out_arguments(body, action)
+    if fast is not None:
+        return fast
     where = url or None
     error = functools.partial(TransportError, status=status, url=where)
     envelope = xmlutil.parse_xml(body, url=where, error=error, strip_whitespace=False).get("Envelope")

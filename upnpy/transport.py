@@ -15,6 +15,7 @@ proxies or extra headers); everything else in upnpy is the same either way.
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
@@ -63,6 +64,38 @@ class Transport:
         """Close idle connections (idempotent)."""
 
 
+@functools.lru_cache(maxsize=256)
+def _target(url: str, method: str) -> Tuple[str, int, str, str]:
+    """``(host, port, path, netloc)`` of an ``http:`` URL (cached: a device has few URLs)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise TransportError(f"cannot {method} a non-http URL", url=url)
+    try:
+        port = parts.port or 80
+    except ValueError as exc:
+        raise TransportError(f"bad port in URL: {exc}", url=url) from exc
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts.hostname, port, path, parts.netloc
+
+
+def _connect(address: Tuple[str, int], timeout: float) -> socket.socket:
+    """A TCP connection; an IPv4 literal (the usual LOCATION) skips the resolver."""
+    try:
+        socket.inet_aton(address[0])
+    except OSError:
+        sock = socket.create_connection(address, timeout=timeout)
+    else:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except BaseException:
+            sock.close()
+            raise
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _Broken(Exception):
     """A reused connection turned out dead before any byte of an answer arrived."""
 
@@ -77,16 +110,8 @@ class SocketTransport(Transport):
 
     def exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
                  timeout: Tuple[float, float], limit: int) -> Reply:
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise TransportError(f"cannot {method} a non-http URL", url=url)
-        try:
-            port = parts.port or 80
-        except ValueError as exc:
-            raise TransportError(f"bad port in URL: {exc}", url=url) from exc
-        host = parts.hostname
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {parts.netloc}"]
+        host, port, path, netloc = _target(url, method)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}"]
         names = {name.lower() for name in headers}
         lines += [f"{name}: {value}" for name, value in headers.items()]
         if "user-agent" not in names:
@@ -103,10 +128,9 @@ class SocketTransport(Transport):
             except _Broken:
                 pass  # the device closed an idle connection: one fresh try
         try:
-            sock = socket.create_connection(key, timeout=timeout[0])
+            sock = _connect(key, timeout[0])
         except OSError as exc:
             raise TransportError(f"cannot connect: {exc}", url=url) from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             return self._over(sock, key, request, method, url, timeout, deadline, limit)
         except _Broken as exc:

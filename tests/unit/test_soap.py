@@ -635,3 +635,37 @@ def test_keep_alive_survives_faults_and_the_m_post_retry(serve, session):
             soap.call(session, server.url + "/c", ST, action, [])
     assert len(server.requests) == 4
     assert server.connections == 1
+
+
+# --- the one-pass fast path agrees with the lenient tree parser -----------------------------
+
+PLAIN_BODIES = [
+    response("GetStatusInfo", "<A>1</A><B></B><C/><D> spaced </D>"),
+    response("GetStatusInfo", "<A>&lt;&amp;&gt;&quot;&#233;</A><A>second</A>"),
+    (b'<?xml version="1.0" encoding="ISO-8859-1"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="x">'
+     b"<SOAP-ENV:Body><m:GetStatusInfoResponse xmlns:m=\"t\"><N>K\xfcche</N>"
+     b"</m:GetStatusInfoResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"),
+    (b"<?xml version=\"1.0\"?>\n<Envelope>\n  <Body>\n    <GetStatusInfoResponse>\n"
+     b"      <A>x</A>\n    </GetStatusInfoResponse>\n  </Body>\n</Envelope>\n"),
+    response("GetStatusInfo", ""),
+]
+
+
+@pytest.mark.parametrize("body", PLAIN_BODIES)
+def test_fast_path_equals_the_lenient_parser(body, monkeypatch):
+    fast = soap._plain_out_arguments(body, "GetStatusInfo")
+    assert fast is not None
+    monkeypatch.setattr(soap, "_plain_out_arguments", lambda *args: None)
+    assert soap.parse_response(body, "GetStatusInfo") == fast
+
+
+@pytest.mark.parametrize("body", [
+    b'<s:Envelope xmlns:s="x"><s:Body><s:Fault><faultcode>s:Client</faultcode></s:Fault></s:Body></s:Envelope>',
+    response("GetStatusInfo", "<Result><DIDL-Lite><item/></DIDL-Lite></Result>"),  # unescaped markup
+    response("getstatusinfo", "<A>1</A>"),  # another name: the lenient rules decide
+    b'<s:Envelope xmlns:s="x"><s:Header/><s:Body><u:GetStatusInfoResponse/></s:Body></s:Envelope>',
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Envelope/>',
+    response("GetStatusInfo", "<A>1</A>") + b"\x00\x00garbage",
+])
+def test_anything_unusual_takes_the_lenient_path(body):
+    assert soap._plain_out_arguments(body, "GetStatusInfo") is None
