@@ -78,6 +78,23 @@ class Floor:
         return clock() - t0
 
 
+def _timed(action: Callable[[], dict], target: Target, who: str) -> Callable[[int], List[float]]:
+    """Check one call's answer, then return a runner timing *n* sequential calls."""
+    result = action()
+    if target.out not in result:
+        raise RuntimeError(f"{who} answered {result!r}")
+
+    def run(n: int) -> List[float]:
+        times = []
+        for _ in range(n):
+            t0 = clock()
+            action()
+            times.append(clock() - t0)
+        return times
+
+    return run
+
+
 class Upnpy:
     name = "upnpy"
 
@@ -91,20 +108,7 @@ class Upnpy:
     def per_call(self, target: Target) -> Callable[[int], List[float]]:
         device = self.upnpy.Device(target.location)
         self._devices.append(device)
-        action = device[target.service_type][target.action]
-        result = action()
-        if target.out not in result:
-            raise RuntimeError(f"upnpy answered {result!r}")
-
-        def run(n: int) -> List[float]:
-            times = []
-            for _ in range(n):
-                t0 = clock()
-                action()
-                times.append(clock() - t0)
-            return times
-
-        return run
+        return _timed(device[target.service_type][target.action], target, "upnpy")
 
     def first_call(self, target: Target) -> float:
         t0 = clock()
@@ -135,19 +139,7 @@ class Upnpclient:
 
     def per_call(self, target: Target) -> Callable[[int], List[float]]:
         action = self._action(self.upnpclient.Device(target.location), target)
-        result = action()
-        if target.out not in result:
-            raise RuntimeError(f"upnpclient answered {result!r}")
-
-        def run(n: int) -> List[float]:
-            times = []
-            for _ in range(n):
-                t0 = clock()
-                action()
-                times.append(clock() - t0)
-            return times
-
-        return run
+        return _timed(action, target, "upnpclient")
 
     def first_call(self, target: Target) -> float:
         t0 = clock()
