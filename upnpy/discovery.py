@@ -6,7 +6,7 @@ import logging
 import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Set
 
 from . import ssdp
 from .description import parse_device
@@ -34,12 +34,85 @@ def _describe(location: str, deadline: float) -> Device:
         raise
 
 
-def _close_unless(future: Future, returned: set) -> None:
+class _Describer:
+    """Fetches LOCATIONs on a thread pool, each once, and collects devices by UDN.
+
+    Every finished fetch writes a byte to :attr:`wakeup`'s peer, so the SSDP receive loop
+    (which selects on :attr:`wakeup` too) returns to the caller as soon as a device is ready.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.wakeup, self._waker = socket.socketpair()
+        self.wakeup.setblocking(False)
+        self._waker.setblocking(False)
+        self._pool = ThreadPoolExecutor(MAX_FETCHES, thread_name_prefix="upnpy-describe")
+        self._fetches: Dict[str, Future] = {}
+        self._collected: Set[Future] = set()
+        self.devices: Dict[str, Device] = {}  # by UDN, in the order they became ready
+
+    def submit(self, location: str) -> None:
+        if location not in self._fetches:
+            future = self._pool.submit(_describe, location, self.deadline)
+            self._fetches[location] = future
+            future.add_done_callback(self._wake)
+
+    def _wake(self, _: Future) -> None:
+        try:
+            self._waker.send(b"\0")
+        except OSError:  # buffer full (already woken), or closed after discover() returned
+            pass
+
+    def collect(self) -> None:
+        """Take in every finished fetch: a device, or a failure that is logged."""
+        for location, future in self._fetches.items():
+            if not future.done() or future in self._collected:
+                continue
+            self._collected.add(future)
+            try:
+                device = future.result()
+            except UPnPError as exc:
+                log.info("discover: left out %s: %s", location, exc)
+                continue
+            except Exception as exc:  # a bug must not break discovery either
+                log.warning("discover: left out %s: %r", location, exc, exc_info=True)
+                continue
+            if device.udn in self.devices:
+                device.close()
+            else:
+                self.devices[device.udn] = device
+
+    def finish(self) -> None:
+        """Give fetches still in flight until the deadline, then collect them."""
+        for future in self._fetches.values():
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                future.exception(timeout=left)
+            except Exception:  # TimeoutError (3.9/3.10 spell it differently)
+                break
+        self.collect()
+
+    def close(self, returned: List[Device], wait: bool) -> None:
+        """Close what discover() does not return and stop the pool.
+
+        Fetches still running end by the deadline on their own (their HTTP timeout).
+        """
+        kept = {id(device) for device in returned}
+        for future in self._fetches.values():
+            future.add_done_callback(lambda done: _close_unless(done, kept))
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self.wakeup.close()
+        self._waker.close()
+
+
+def _close_unless(future: Future, kept: Set[int]) -> None:
     """Close the device a finished fetch made, unless discover() returned it."""
     if future.cancelled() or future.exception() is not None:
         return
     device = future.result()
-    if id(device) not in returned:
+    if id(device) not in kept:
         device.close()
 
 
@@ -70,73 +143,24 @@ def discover(
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive int, not {limit!r}")
-    wake_reader, wake_writer = socket.socketpair()
-    wake_reader.setblocking(False)
-    wake_writer.setblocking(False)
-
-    def wake(_: Future) -> None:
-        try:
-            wake_writer.send(b"\0")
-        except OSError:  # buffer full (already woken) or closed after we returned
-            pass
-
-    pool = ThreadPoolExecutor(MAX_FETCHES, thread_name_prefix="upnpy-describe")
-    fetches: Dict[str, Future] = {}
-    devices: Dict[str, Device] = {}
-    deadline = time.monotonic() + timeout + GRACE
-
-    def collect() -> None:
-        for location, future in list(fetches.items()):
-            if not future.done() or future in collected:
-                continue
-            collected.add(future)
-            try:
-                device = future.result()
-            except UPnPError as exc:
-                log.info("discover: left out %s: %s", location, exc)
-                continue
-            except Exception as exc:  # a bug must not break discovery either
-                log.warning("discover: left out %s: %r", location, exc, exc_info=True)
-                continue
-            if device.udn not in devices:
-                devices[device.udn] = device
-            else:
-                device.close()
-
-    collected: set = set()
-    finished = False
+    describer = _Describer(deadline=time.monotonic() + timeout + GRACE)
+    found: List[Device] = []
+    complete = False  # the search ran its course: join the pool (bounded by the deadline)
     try:
-        search = ssdp._search(st, timeout, mx=mx, interfaces=interfaces, wakeup=wake_reader)
+        search = ssdp._search(st, timeout, mx=mx, interfaces=interfaces, wakeup=describer.wakeup)
         try:
             for response in search:
-                if response is not None and response.location not in fetches:
-                    future = pool.submit(_describe, response.location, deadline)
-                    fetches[response.location] = future
-                    future.add_done_callback(wake)
-                collect()
-                if limit is not None and len(devices) >= limit:
-                    return list(devices.values())[:limit]
+                if response is not None:  # None: a fetch finished
+                    describer.submit(response.location)
+                describer.collect()
+                if limit is not None and len(describer.devices) >= limit:
+                    found = list(describer.devices.values())[:limit]
+                    return found
         finally:
             search.close()
-        # The search is over; give fetches in flight until the deadline.
-        for future in fetches.values():
-            future_left = deadline - time.monotonic()
-            if future_left <= 0:
-                break
-            try:
-                future.exception(timeout=future_left)
-            except Exception:  # TimeoutError (3.9/3.10 spell it differently); collected below
-                break
-        collect()
-        finished = True
-        return list(devices.values())[:limit] if limit else list(devices.values())
+        describer.finish()
+        complete = True
+        found = list(describer.devices.values())[:limit]
+        return found
     finally:
-        # Fetches still running end by the deadline on their own (their HTTP timeout);
-        # after a normal finish every one of them has ended already. Devices described but
-        # not returned (past the limit, or too late) are closed.
-        returned = set(id(d) for d in list(devices.values())[:limit])
-        for future in fetches.values():
-            future.add_done_callback(lambda done: _close_unless(done, returned))
-        pool.shutdown(wait=finished, cancel_futures=True)
-        wake_reader.close()
-        wake_writer.close()
+        describer.close(found, wait=complete)

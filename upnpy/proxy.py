@@ -15,9 +15,7 @@ import warnings
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-
 from . import datatypes, http, soap
-from .transport import Transport, as_transport, fetch
 from .description import (
     ActionInfo,
     ArgumentInfo,
@@ -30,6 +28,7 @@ from .description import (
     parse_scpd,
 )
 from .exceptions import DescriptionError, UPnPWarning
+from .transport import Transport, as_transport, fetch
 
 if TYPE_CHECKING:
     import requests
@@ -271,7 +270,8 @@ class Service(_ItemsAsAttributes):
     def state_variables(self) -> Mapping[str, StateVariableInfo]:
         """The state variables by name (read-only); fetches the SCPD on first use."""
         self._load()
-        return self._scpd.state_variables  # type: ignore[union-attr]  # set by _load
+        scpd = self._scpd  # set by _load, before the actions
+        return scpd.state_variables if scpd is not None else MappingProxyType({})
 
     def subscribe(
         self,
