@@ -114,6 +114,8 @@ class SocketTransport(Transport):
         lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}"]
         names = {name.lower() for name in headers}
         lines += [f"{name}: {value}" for name, value in headers.items()]
+        if any("\r" in line or "\n" in line for line in lines):  # e.g. a serviceType with one
+            raise TransportError("refusing a request line or header with a line break", url=url)
         if "user-agent" not in names:
             lines.append(f"User-Agent: {USER_AGENT}")
         if "content-length" not in names and (body or method not in ("GET", "HEAD")):

@@ -197,3 +197,9 @@ def test_as_transport():
     assert isinstance(as_transport(None), SocketTransport)
     with pytest.raises(TypeError):
         as_transport("http://x")
+
+
+def test_line_breaks_cannot_inject_headers(transport):
+    with pytest.raises(TransportError):
+        transport.exchange("POST", "http://127.0.0.1:1/c", {"SOAPAction": '"a\r\nX: 1#b"'}, b"",
+                           TIMEOUT, 100)
