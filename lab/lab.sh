@@ -44,7 +44,7 @@ cmd_packages() {
     log "missing:$missing — installing the lab's Debian packages"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends miniupnpd miniupnpd-nftables nftables minidlna \
+    apt-get install -y -qq miniupnpd miniupnpd-nftables nftables minidlna \
         gupnp-tools gssdp-tools xvfb xauth miniupnpc iproute2 curl >&2
 }
 
