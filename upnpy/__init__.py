@@ -6,13 +6,30 @@ Discover devices, browse their services, and call their actions as Python method
     >>> router = upnpy.discover(st="urn:schemas-upnp-org:device:InternetGatewayDevice:2")[0]
     >>> router.WANIPConnection.GetExternalIPAddress()
     {'NewExternalIPAddress': '11.22.33.44'}
+
+This module is the whole public API; the modules under it (``upnpy._*``) are internal.
 """
 
+from __future__ import annotations
+
+import importlib
 import logging
+import typing as _typing
 
-__version__ = "0.1.0"
-
-from .description import (
+from ._discovery import discover
+from ._exceptions import (
+    ActionError,
+    DescriptionError,
+    DiscoveryError,
+    SubscriptionError,
+    TransportError,
+    TransportTimeout,
+    UPnPError,
+    UPnPWarning,
+    ValidationError,
+)
+from ._proxy import Action, Device, Service
+from ._records import (
     ActionInfo,
     ArgumentInfo,
     DeviceInfo,
@@ -21,19 +38,12 @@ from .description import (
     ServiceInfo,
     StateVariableInfo,
 )
-from .discovery import discover
-from .exceptions import (
-    ActionError,
-    DescriptionError,
-    DiscoveryError,
-    SubscriptionError,
-    TransportError,
-    UPnPError,
-    UPnPWarning,
-    ValidationError,
-)
-from .proxy import Action, Device, Service
-from .ssdp import SSDPResponse, search
+from ._ssdp import SSDPResponse, search
+from ._version import __version__
+
+if _typing.TYPE_CHECKING:  # loaded on first use (GENA brings in threads and an HTTP server)
+    from ._lastchange import parse_last_change
+    from ._subscription import Event, Subscription
 
 __all__ = [
     "__version__",
@@ -58,38 +68,42 @@ __all__ = [
     "DescriptionError",
     "ValidationError",
     "TransportError",
+    "TransportTimeout",
     "ActionError",
     "SubscriptionError",
     "UPnPWarning",
 ]
 
-#: Exported names whose module is imported on first use (GENA eventing brings in requests).
-_LAZY = {"Subscription": "events", "Event": "events", "parse_last_change": "lastchange"}
+_T = _typing.TypeVar("_T")
+
+#: Exported names whose module is imported on first use, by the module's name.
+_LAZY = {
+    "Subscription": "._subscription",
+    "Event": "._subscription",
+    "parse_last_change": "._lastchange",
+}
 
 
-def _public(obj: object) -> object:
+def _public(obj: _T) -> _T:
     """Reprs and tracebacks show ``upnpy.Device``, the name users import."""
     if isinstance(obj, type) or callable(obj):
-        obj.__module__ = "upnpy"
+        obj.__module__ = __name__
     return obj
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
-        import importlib
-
-        module = importlib.import_module(f".{_LAZY[name]}", __name__)
-        value = globals()[name] = _public(getattr(module, name))
+        value = globals()[name] = _public(getattr(importlib.import_module(_LAZY[name], __name__), name))
         return value
-    raise AttributeError(f"module 'upnpy' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__() -> list:
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-for _name in __all__:
-    if _name not in _LAZY:
+for _name in __all__:  # the one place exported names are given their public module
+    if _name not in _LAZY and _name != "__version__":
         _public(globals()[_name])
 del _name
 

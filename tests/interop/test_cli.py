@@ -1,4 +1,4 @@
-"""The `upnpy` command on the lab's devices (run as `python -m upnpy.cli`, as the entry point does)."""
+"""The `upnpy` command on the lab's devices (run as `python -m upnpy`)."""
 
 import json
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 
 def upnpy(*args):
-    return subprocess.run([sys.executable, "-m", "upnpy.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "upnpy", *args], capture_output=True,
                           text=True, timeout=60)
 
 

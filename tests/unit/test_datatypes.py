@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from upnpy.datatypes import KNOWN_TYPES, decode, describe, encode, parse, python_type
-from upnpy.description import StateVariableInfo
-from upnpy.exceptions import UPnPWarning, ValidationError
+from upnpy._datatypes import KNOWN_TYPES, decode, describe, encode, parse, python_type
+from upnpy._records import StateVariableInfo
+from upnpy._exceptions import UPnPWarning, ValidationError
 
 UTC = datetime.timezone.utc
 INT_RANGES = {

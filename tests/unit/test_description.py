@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from upnpy.description import (
-    MAX_DEVICE_DEPTH,
+from upnpy._description import MAX_DEVICE_DEPTH, parse_device, parse_scpd
+from upnpy._records import (
     ActionInfo,
     ArgumentInfo,
     DeviceInfo,
@@ -25,10 +25,8 @@ from upnpy.description import (
     ScpdInfo,
     ServiceInfo,
     StateVariableInfo,
-    parse_device,
-    parse_scpd,
 )
-from upnpy.exceptions import DescriptionError, UPnPWarning
+from upnpy._exceptions import DescriptionError, UPnPWarning
 
 DATA = Path(__file__).parent / "data" / "description"
 

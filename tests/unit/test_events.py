@@ -1,4 +1,4 @@
-"""upnpy.events and upnpy.gena_server against a loopback GENA device (tests/servers.py).
+"""upnpy._subscription and upnpy._gena_server against a loopback GENA device (tests/servers.py).
 
 The fake device answers SUBSCRIBE/UNSUBSCRIBE and sends NOTIFYs to the CALLBACK URL it was
 given; the tests also send NOTIFYs of their own (garbage, unknown SIDs, gaps) straight to the
@@ -21,8 +21,10 @@ import pytest
 from servers import LoopbackServer, headers_dict
 
 import upnpy
-from upnpy import events, gena_server
-from upnpy.description import DeviceInfo, ServiceInfo, StateVariableInfo
+from upnpy import _gena, _gena_server
+from upnpy import _subscription as events
+from upnpy._manager import manager
+from upnpy._records import DeviceInfo, ServiceInfo, StateVariableInfo
 
 SCPD = b"""<?xml version="1.0"?>
 <scpd xmlns="urn:schemas-upnp-org:service-1-0">
@@ -180,9 +182,9 @@ def device():
     try:
         yield fake
     finally:
-        leftover = list(events._manager._subscriptions)
+        leftover = list(manager.subscriptions)
         if leftover:
-            events._manager.shutdown()
+            manager.shutdown()
         fake.server.close()
         assert not leftover, f"subscriptions left active: {leftover}"
 
@@ -222,7 +224,7 @@ def test_subscribe_sends_the_uda_headers_and_starts_a_named_server(device, svc):
         assert headers["NT"] == "upnp:event"
         assert headers["TIMEOUT"] == "Second-300"
         assert "SID" not in headers
-        assert headers["User-Agent"] == upnpy.http.USER_AGENT
+        assert headers["User-Agent"] == upnpy._http.USER_AGENT
         assert sub.sid == "uuid:fake-1"
         assert sub.timeout == 1800  # what the device granted
         assert sub.service is svc and sub.active
@@ -611,8 +613,8 @@ def test_other_methods_are_refused(device, svc):
 
 
 def test_the_early_event_backlog_is_bounded(device, svc, monkeypatch):
-    monkeypatch.setattr(gena_server, "BACKLOG_SIDS", 2)
-    monkeypatch.setattr(gena_server, "BACKLOG_EVENTS", 2)
+    monkeypatch.setattr(_gena_server, "BACKLOG_SIDS", 2)
+    monkeypatch.setattr(_gena_server, "BACKLOG_EVENTS", 2)
     statuses = []
 
     def flood(sid: str, url: str) -> None:  # runs before the device answers the SUBSCRIBE
@@ -630,8 +632,8 @@ def test_the_early_event_backlog_is_bounded(device, svc, monkeypatch):
 
 
 def test_the_early_event_backlog_expires(device, svc, monkeypatch):
-    monkeypatch.setattr(gena_server, "BACKLOG_SIDS", 2)
-    monkeypatch.setattr(gena_server, "BACKLOG_TTL", 0.3)
+    monkeypatch.setattr(_gena_server, "BACKLOG_SIDS", 2)
+    monkeypatch.setattr(_gena_server, "BACKLOG_TTL", 0.3)
     statuses = []
 
     def flood(sid: str, url: str) -> None:
@@ -684,7 +686,7 @@ def test_when_renewal_and_resubscription_fail_the_subscription_ends(device, svc,
 
 @pytest.mark.parametrize("granted, delay", [(1800, 900), (300, 150), (3, 1.5), (1, 1.0)])
 def test_renewal_comes_at_half_the_granted_time_at_most_once_a_second(granted, delay):
-    assert events._renewal_delay(granted) == delay
+    assert _gena.renewal_delay(granted) == delay
 
 
 def test_auto_renewal_uses_the_granted_time(device, svc):
@@ -799,7 +801,7 @@ def test_a_callback_may_unsubscribe(device, svc):
 
 def test_exit_cleanup_unsubscribes_and_stops_everything(device, svc):
     sub = svc.subscribe(callback=lambda e: None)
-    events._manager.shutdown()  # what atexit runs
+    manager.shutdown()  # what atexit runs
     assert not sub.active
     assert [headers_dict(r)["SID"] for r in device.requests("UNSUBSCRIBE")] == [sub.sid]
     assert threads() == []

@@ -1,4 +1,4 @@
-"""upnpy.proxy: Device/Service/Action against a loopback "device" serving the lab's documents.
+"""upnpy._proxy: Device/Service/Action against a loopback "device" serving the lab's documents.
 
 The fake device serves the captured descriptions and SCPDs unchanged (their URLs are relative,
 so serving them at the same paths is enough) and answers SOAP POSTs with canned replies chosen

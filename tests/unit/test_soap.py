@@ -6,10 +6,10 @@ import pytest
 import requests
 from servers import LoopbackServer, headers_dict
 
-from upnpy import soap
-from upnpy.exceptions import ActionError, TransportError, ValidationError
-from upnpy.http import USER_AGENT, new_session
-from upnpy.transport import SocketTransport
+from upnpy import _soap as soap
+from upnpy._exceptions import ActionError, TransportError, TransportTimeout, ValidationError
+from upnpy._http import USER_AGENT, new_session
+from upnpy._transport import SocketTransport
 
 ST = "urn:schemas-upnp-org:service:WANIPConnection:1"
 ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -514,11 +514,13 @@ def test_405_carrying_a_fault_is_not_retried(serve, session):
 
 def test_server_that_never_answers_times_out(serve, session):
     server = serve(lambda request, reply: reply.server.stopping.wait(10))
-    with pytest.raises(TransportError) as info:
+    with pytest.raises(TransportTimeout) as info:
         soap.call(session, server.url + "/c", ST, "Act", [], timeout=0.5)
+    assert isinstance(info.value, TransportError) and isinstance(info.value, TimeoutError)
     assert info.value.status is None
     assert info.value.url == server.url + "/c"
-    assert isinstance(info.value.__cause__, (requests.RequestException, OSError))
+    assert isinstance(info.value.cause, (requests.Timeout, TimeoutError))
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # one traceback
 
 
 def test_server_that_stops_mid_body_is_a_transport_error(serve, session):
@@ -545,7 +547,9 @@ def test_connection_refused_is_a_transport_error(session):
             soap.call(session, url, ST, "Act", [], timeout=2)
     assert info.value.url == url
     assert info.value.status is None
-    assert isinstance(info.value.__cause__, (requests.ConnectionError, ConnectionRefusedError))
+    assert not isinstance(info.value, TimeoutError)
+    assert isinstance(info.value.cause, (requests.ConnectionError, ConnectionRefusedError))
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # one traceback
 
 
 def _huge(request, reply, framing):

@@ -14,8 +14,9 @@ import threading
 import ifaddr
 import pytest
 
-from upnpy import DiscoveryError, ssdp
-from upnpy.http import USER_AGENT
+from upnpy import DiscoveryError
+from upnpy import _ssdp as ssdp
+from upnpy._http import USER_AGENT
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
@@ -287,9 +288,9 @@ REJECTED = {
 
 @pytest.mark.parametrize("name", sorted(REJECTED))
 def test_rejected_datagrams_are_none_and_logged(name, caplog):
-    with caplog.at_level(logging.DEBUG, logger="upnpy.ssdp"):
+    with caplog.at_level(logging.DEBUG, logger="upnpy._ssdp"):
         assert ssdp.parse_response(REJECTED[name], ADDR) is None
-    assert any(rec.name == "upnpy.ssdp" and rec.levelno == logging.DEBUG for rec in caplog.records)
+    assert any(rec.name == "upnpy._ssdp" and rec.levelno == logging.DEBUG for rec in caplog.records)
 
 
 def test_last_line_without_blank_line_is_accepted():

@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from upnpy import DescriptionError, TransportError
-from upnpy.transport import RequestsTransport, SocketTransport, as_transport, fetch
-from upnpy.http import new_session
+from upnpy._transport import RequestsTransport, SocketTransport, as_transport, fetch
+from upnpy._http import new_session
 
 TIMEOUT = (2.0, 2.0)
 

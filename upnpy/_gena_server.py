@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
-from . import __version__
-from .xmlutil import children, parse_xml, text
+from ._exceptions import BodyTooLarge, FramingError
+from ._gena import NotifyRejected, check_notify_headers, parse_propertyset
+from ._http import RECV_SIZE, read_chunked
+from ._version import __version__
 
-__all__ = ["Notification", "CallbackServer", "parse_propertyset", "NotifyRejected"]
+__all__ = ["Notification", "CallbackServer"]
 
 log = logging.getLogger("upnpy")
 
@@ -49,17 +51,6 @@ BACKLOG_SIDS = 8
 BACKLOG_EVENTS = 4
 BACKLOG_TTL = 30.0
 
-_SEQ_MAX = 0xFFFFFFFF
-_CHUNK = 64 * 1024
-
-
-class NotifyRejected(Exception):
-    """A NOTIFY that gets an error status; *status* is the HTTP code to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
 
 @dataclass(frozen=True)
 class Notification:
@@ -70,33 +61,6 @@ class Notification:
     values: Mapping[str, str]
     received_at: datetime.datetime
     peer: str
-
-
-def parse_propertyset(body: bytes) -> Dict[str, str]:
-    """The variables of a NOTIFY body, ``{name: raw text}``, in document order.
-
-    Tolerates several variables in one ``e:property`` and namespaced variable names (the
-    prefix is dropped); text values keep their whitespace.
-
-    :raises NotifyRejected: (400) for a body that is not an ``e:propertyset``, or that the
-        safe parser refuses (malformed, DTD, entities).
-    """
-    doc = parse_xml(
-        body, error=lambda message, url=None: NotifyRejected(400, message), strip_whitespace=False
-    )
-    name, root = next(iter(doc.items()))
-    if name != "propertyset":
-        raise NotifyRejected(400, f"root element is {name!r}, not propertyset")
-    values: Dict[str, str] = {}
-    for prop in children(root, "property"):
-        if not isinstance(prop, dict):  # <e:property/> or stray text
-            continue
-        for var, node in prop.items():
-            if var.startswith(("@", "#")):
-                continue
-            for item in node if isinstance(node, list) else [node]:
-                values[var] = text(item, strip=False) or ""
-    return values
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -131,19 +95,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(200)
 
     def _check_headers(self) -> Tuple[str, int]:
-        nt, nts = self.headers.get("NT"), self.headers.get("NTS")
-        if nt is None or nts is None:
-            raise NotifyRejected(400, "NT or NTS header missing")
-        if nt.strip().lower() != "upnp:event" or nts.strip().lower() != "upnp:propchange":
-            raise NotifyRejected(412, f"NT {nt!r} / NTS {nts!r}: not upnp:event / upnp:propchange")
-        sid = (self.headers.get("SID") or "").strip()
-        seq_text = self.headers.get("SEQ")
-        if not sid or seq_text is None:
-            raise NotifyRejected(412, "SID or SEQ header missing")
-        seq_text = seq_text.strip()
-        if not (seq_text.isascii() and seq_text.isdigit()) or int(seq_text) > _SEQ_MAX:
-            raise NotifyRejected(400, f"SEQ {seq_text[:20]!r} is not a 32-bit unsigned number")
-        return sid, int(seq_text)
+        get = self.headers.get
+        return check_notify_headers(get("NT"), get("NTS"), get("SID"), get("SEQ"))
 
     def _read_body(self, deadline: float) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -169,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
             while len(data) < size:
                 if time.monotonic() > deadline:
                     raise NotifyRejected(408, "body arrived too slowly")
-                chunk = self.rfile.read1(min(_CHUNK, size - len(data)))
+                chunk = self.rfile.read1(min(RECV_SIZE, size - len(data)))
                 if not chunk:
                     break
                 data += chunk
@@ -177,33 +130,22 @@ class _Handler(BaseHTTPRequestHandler):
             raise NotifyRejected(400, f"cannot read the body: {exc}") from exc
         return bytes(data)
 
-    def _read_line(self, deadline: float) -> bytes:
-        if time.monotonic() > deadline:
-            raise NotifyRejected(408, "body arrived too slowly")
-        try:
-            return self.rfile.readline(1024)
-        except OSError as exc:
-            raise NotifyRejected(400, f"cannot read the body: {exc}") from exc
-
     def _read_chunked(self, deadline: float) -> bytes:
-        body = bytearray()
-        while True:
-            size_text = self._read_line(deadline).split(b";", 1)[0].strip()
+        def more() -> bytes:
+            if time.monotonic() > deadline:
+                raise NotifyRejected(408, "body arrived too slowly")
             try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise NotifyRejected(400, "malformed chunk size") from None
-            if size == 0:
-                while self._read_line(deadline).strip():  # trailers
-                    pass
-                return bytes(body)
-            if len(body) + size > MAX_BODY:
-                raise NotifyRejected(413, f"chunked body exceeds {MAX_BODY} bytes")
-            chunk = self._read(size, deadline)
-            if len(chunk) < size:
-                raise NotifyRejected(400, "chunked body cut short")
-            body += chunk
-            self._read_line(deadline)  # the CRLF after the chunk
+                return self.rfile.read1(RECV_SIZE)
+            except OSError as exc:  # a read timed out or the connection broke
+                raise NotifyRejected(400, f"cannot read the body: {exc}") from exc
+
+        try:
+            body, _ = read_chunked(b"", more, MAX_BODY)
+        except BodyTooLarge:
+            raise NotifyRejected(413, f"chunked body exceeds {MAX_BODY} bytes") from None
+        except FramingError as exc:
+            raise NotifyRejected(400, str(exc)) from None
+        return body
 
     def _answer(self, status: int) -> None:
         try:

@@ -7,16 +7,15 @@ default one is not requests).
 
 from __future__ import annotations
 
-import functools
 import re
-from xml.parsers import expat
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from xml.parsers import expat
 
-
-from . import xmlutil
-from .exceptions import ActionError, TransportError, ValidationError
-from .http import Timeout, as_timeout
-from .transport import Transport, as_transport
+from . import _xml
+from ._errors import translate
+from ._exceptions import ActionError, TransportError, ValidationError
+from ._http import Timeout, as_timeout
+from ._transport import Transport, as_transport
 
 if TYPE_CHECKING:
     import requests
@@ -88,10 +87,10 @@ def _raw_text(node: Any) -> str:
         node = node[0]
     inner = _elements(node)
     if inner:
-        import xmltodict  # loaded by xmlutil already
+        import xmltodict  # loaded by _xml already
 
         return xmltodict.unparse(inner, full_document=False)
-    return xmlutil.text(node, strip=False) or ""
+    return _xml.text(node, strip=False) or ""
 
 
 def _find_holder(node: Any, name: str) -> Optional[Mapping]:
@@ -115,13 +114,13 @@ def _find_holder(node: Any, name: str) -> Optional[Mapping]:
 def _fault_error(fault: Any, action: str) -> ActionError:
     upnp_error = _find_holder(fault, "errorCode")  # detail/UPnPError, whatever its prefix
     if upnp_error is None:
-        return ActionError(None, xmlutil.text(fault, "faultstring", "") or "", action=action)
-    raw_code = xmlutil.text(upnp_error, "errorCode") or ""
+        return ActionError(None, _xml.text(fault, "faultstring", "") or "", action=action)
+    raw_code = _xml.text(upnp_error, "errorCode") or ""
     try:
         code: Optional[int] = int(raw_code)
     except ValueError:
         code = None
-    return ActionError(code, xmlutil.text(upnp_error, "errorDescription", "") or "", action=action)
+    return ActionError(code, _xml.text(upnp_error, "errorDescription", "") or "", action=action)
 
 
 class _NotPlain(Exception):
@@ -202,21 +201,22 @@ def parse_response(
     if fast is not None:
         return fast
     where = url or None
-    error = functools.partial(TransportError, status=status, url=where)
-    envelope = xmlutil.parse_xml(body, url=where, error=error, strip_whitespace=False).get("Envelope")
+    with translate(where, status=status):
+        envelope = _xml.parse_xml(body, url=where, strip_whitespace=False).get("Envelope")
     if not isinstance(envelope, dict) or "Body" not in envelope:
-        raise error("not a SOAP envelope")
-    soap_body = xmlutil.child(envelope, "Body")
+        raise TransportError("not a SOAP envelope", url=where, status=status)
+    soap_body = _xml.child(envelope, "Body")
     if isinstance(soap_body, dict) and "Fault" in soap_body:
-        raise _fault_error(xmlutil.child(soap_body, "Fault"), action)
+        raise _fault_error(_xml.child(soap_body, "Fault"), action)
     elements = _elements(soap_body)
     wanted = action + "Response"
     if wanted not in elements:  # wrong case, or another name: the first child will do
         similar = [key for key in elements if key.lower() == wanted.lower()]
         if not (similar or elements):
-            raise error("the SOAP Body holds no response element")
+            raise TransportError("the SOAP Body holds no response element", url=where,
+                                 status=status)
         wanted = (similar or list(elements))[0]
-    out_args = _elements(xmlutil.child(soap_body, wanted))
+    out_args = _elements(_xml.child(soap_body, wanted))
     return {key: _raw_text(value) for key, value in out_args.items()}
 
 

@@ -13,63 +13,68 @@ Notebook style::
     ...
     sub.unsubscribe()
 
-How it works: :func:`subscribe` (``Service.subscribe``) starts, on first use, a callback HTTP
-server (:mod:`upnpy.gena_server`) on the local address that routes to the device, and sends
-SUBSCRIBE. NOTIFYs are answered at once and processed on the server's dispatch thread: SEQ
+How it works: :func:`subscribe` (``Service.subscribe``) gets, from the process-wide
+:mod:`upnpy._manager`, a callback HTTP server (:mod:`upnpy._gena_server`) on the local address
+that routes to the device, and sends SUBSCRIBE (headers from :mod:`upnpy._gena`). NOTIFYs are answered at once and processed on the server's dispatch thread: SEQ
 checked (a gap means lost events, so the subscription is made anew), values converted with
 the service's state-variable types, the :class:`Event` queued for :meth:`Subscription.get`
 and iteration, and handed to the subscription's callback thread. One scheduler thread renews
 every subscription at half its granted time. When the last subscription ends every thread
 is stopped and joined; the same happens at interpreter exit.
+
+This module is the subscription state machine only: it is handed the service's URL, HTTP
+session, timeout and state variables by :meth:`upnpy.Service.subscribe`, and reads nothing
+else of the device.
 """
 
 from __future__ import annotations
 
-import atexit
 import collections
 import datetime
-import itertools
 import logging
 import math
-import re
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from typing import (
-    TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, Mapping, Optional, Set, Tuple,
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Deque,
+    Dict,
+    Iterator,
+    Mapping,
+    Optional,
+    Tuple,
     Union,
 )
 from urllib.parse import urlsplit
 
-import requests
-
-from . import datatypes, http
-from .description import StateVariableInfo
-from .exceptions import SubscriptionError, UPnPError
-from .gena_server import CallbackServer, Notification
-from .scheduler import Scheduler
+from . import _datatypes, _gena
+from ._errors import translate, with_cause
+from ._exceptions import SubscriptionError, TransportError
+from ._gena import DEFAULT_DURATION
+from ._gena_server import CallbackServer, Notification
+from ._http import Timeout, as_timeout
+from ._manager import manager
+from ._records import StateVariableInfo
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .proxy import Service
+    import requests
 
-__all__ = ["Subscription", "Event", "subscribe", "DEFAULT_TIMEOUT"]
+    from ._proxy import Service
+
+__all__ = ["Subscription", "Event", "subscribe"]
 
 log = logging.getLogger("upnpy")
 
-#: Seconds of subscription asked for when the caller names none.
-DEFAULT_TIMEOUT = 300
 #: Events kept for :meth:`Subscription.get` (and for a callback); the oldest goes first.
 MAX_QUEUED_EVENTS = 256
 #: A SEQ gap triggers at most one fresh SUBSCRIBE per this many seconds.
 RESUBSCRIBE_INTERVAL = 10.0
 #: Seconds :meth:`Subscription.unsubscribe` waits for a running callback to return.
 CALLBACK_JOIN_TIMEOUT = 10.0
-#: The timeout of the UNSUBSCRIBEs sent at interpreter exit.
-EXIT_TIMEOUT = 2.0
-
-_SEQ_MAX = 0xFFFFFFFF
-_GRANTED = re.compile(r"\s*second-(\d+)\s*$", re.IGNORECASE)
 _WILDCARDS = ("", "0.0.0.0", "::")
 
 Callback = Callable[["Event"], Any]
@@ -112,17 +117,17 @@ class Subscription:
     :ivar error: the :class:`SubscriptionError` that ended the subscription, or ``None``.
     """
 
-    def __init__(self, service: "Service", callback: Optional[Callback], requested: int,
-                 auto_renew: bool, server: CallbackServer, callback_url: str,
-                 state_variables: Mapping[str, StateVariableInfo]) -> None:
+    def __init__(self, service: Service, link: _Link, callback: Optional[Callback],
+                 requested: int, auto_renew: bool, server: CallbackServer,
+                 callback_url: str) -> None:
         self.service = service
         self.callback = callback
         self.auto_renew = auto_renew
         self.callback_url = callback_url
         self.requested_timeout = requested
         self.error: Optional[SubscriptionError] = None
+        self._link = link
         self._server = server
-        self._state_variables = state_variables
         self._sid: Optional[str] = None
         self._granted = requested
         self._cond = threading.Condition()  # guards the state below and both queues
@@ -137,7 +142,7 @@ class Subscription:
         self._next_seq: Optional[int] = None
         self._callback_thread: Optional[threading.Thread] = None
         if callback is not None:
-            name = f"upnpy-events-callback-{next(_numbers)}"
+            name = f"upnpy-events-callback-{next(manager.numbers)}"
             self._callback_thread = threading.Thread(
                 target=self._run_callbacks, name=name, daemon=True
             )
@@ -236,13 +241,14 @@ class Subscription:
 
     close = unsubscribe
 
-    def _close(self, timeout: Optional[http.Timeout]) -> None:
+    def _close(self, timeout: Optional[Timeout]) -> None:
         try:
             with self._op_lock:
                 if self._ended:
                     return
                 try:
-                    self._request("UNSUBSCRIBE", {"SID": self._sid or ""}, timeout)
+                    self._request("UNSUBSCRIBE", _gena.unsubscribe_headers(self._sid or ""),
+                                  timeout)
                 except SubscriptionError as exc:
                     log.info("%r: %s", self, exc)
                 self._finish(None)
@@ -262,15 +268,18 @@ class Subscription:
     # --- the GENA exchanges (the caller holds _op_lock) ----------------------------------
 
     def _request(self, method: str, headers: Dict[str, str],
-                 timeout: Optional[http.Timeout] = None) -> requests.Response:
-        device, url = self.service.device, self.service.event_sub_url
+                 timeout: Optional[Timeout] = None) -> requests.Response:
+        link = self._link
+        url = link.url
         try:
-            response = device._session.request(
-                method, url, headers=headers, stream=True, allow_redirects=False,
-                timeout=http.as_timeout(timeout if timeout is not None else device._timeout),
-            )
-        except requests.RequestException as exc:
-            raise SubscriptionError(f"{method} {url} failed: {exc}") from exc
+            with translate(url):
+                response = link.session.request(
+                    method, url, headers=headers, stream=True, allow_redirects=False,
+                    timeout=as_timeout(timeout if timeout is not None else link.timeout),
+                )
+        except TransportError as exc:
+            error = SubscriptionError(f"{method} {url} failed: {exc.message}")
+            raise with_cause(error, exc) from None
         response.close()  # the answer is all headers; a body is never read
         if response.status_code != 200:
             status = f"HTTP {response.status_code} {response.reason}"
@@ -279,17 +288,12 @@ class Subscription:
 
     def _subscribe_fresh(self) -> None:
         """SUBSCRIBE anew: a new SID, whose early NOTIFYs wait in the server's backlog."""
-        headers = {
-            "CALLBACK": f"<{self.callback_url}>",
-            "NT": "upnp:event",
-            "TIMEOUT": f"Second-{self.requested_timeout}",
-        }
+        headers = _gena.subscribe_headers(self.callback_url, self.requested_timeout)
         with self._server.pending():
             response = self._request("SUBSCRIBE", headers)
             sid = (response.headers.get("SID") or "").strip()
             if not sid:
-                url = self.service.event_sub_url
-                raise SubscriptionError(f"SUBSCRIBE {url}: answered without a SID")
+                raise SubscriptionError(f"SUBSCRIBE {self._link.url}: answered without a SID")
             old = self._sid
             with self._cond:
                 self._sid = sid
@@ -298,7 +302,7 @@ class Subscription:
         log.debug("%r: subscribed", self)
 
     def _renew_once(self) -> None:
-        headers = {"SID": self._sid or "", "TIMEOUT": f"Second-{self.requested_timeout}"}
+        headers = _gena.renew_headers(self._sid or "", self.requested_timeout)
         response = self._request("SUBSCRIBE", headers)
         sid = (response.headers.get("SID") or "").strip()
         old = self._sid
@@ -311,9 +315,7 @@ class Subscription:
             self._server.register(self._sid, self, replaces=old)  # type: ignore[arg-type]
 
     def _granted_seconds(self, response: requests.Response) -> int:
-        """The TIMEOUT granted; missing, ``infinite`` or 0 means the time asked for."""
-        match = _GRANTED.match(response.headers.get("TIMEOUT") or "")
-        return int(match.group(1)) if match and int(match.group(1)) > 0 else self.requested_timeout
+        return _gena.granted_seconds(response.headers.get("TIMEOUT"), self.requested_timeout)
 
     def _refresh(self) -> None:
         """Renew; on failure SUBSCRIBE anew; if that fails too, end with the error."""
@@ -351,8 +353,8 @@ class Subscription:
                 return
             self._released = True
         self._stop_callbacks()
-        _manager.remove(self)
-        _manager.release_server(self._server)
+        manager.remove(self)
+        manager.release_server(self._server)
 
     # --- background work -----------------------------------------------------------------
 
@@ -363,8 +365,8 @@ class Subscription:
             if self._ended:
                 return
             self._generation += 1
-            generation, delay = self._generation, _renewal_delay(self._granted)
-        _manager.schedule(self, delay, lambda: self._renew_in_background(generation))
+            generation, delay = self._generation, _gena.renewal_delay(self._granted)
+        manager.schedule(self, delay, lambda: self._renew_in_background(generation))
 
     def _renew_in_background(self, generation: int) -> None:  # the scheduler thread
         try:
@@ -385,7 +387,7 @@ class Subscription:
                 if self._ended:
                     return
                 try:
-                    self._request("UNSUBSCRIBE", {"SID": self._sid or ""})
+                    self._request("UNSUBSCRIBE", _gena.unsubscribe_headers(self._sid or ""))
                 except SubscriptionError as exc:
                     log.debug("%r: %s", self, exc)
                 try:
@@ -408,12 +410,12 @@ class Subscription:
             self._seq_sid, self._next_seq = notification.sid, None
         seq, expected, gap = notification.seq, self._next_seq, False
         if seq != 0 and expected is not None and seq != expected:
-            if (seq - expected) % (1 << 32) >= 1 << 31:
+            if _gena.is_stale(seq, expected):
                 log.warning("%r: out-of-order event SEQ %d (expected %d) dropped",
                             self, seq, expected)
                 return
             gap = True
-        self._next_seq = 1 if seq == _SEQ_MAX else seq + 1
+        self._next_seq = _gena.next_seq(seq)
         self._push(self._event(notification))
         if gap:
             now = time.monotonic()
@@ -423,13 +425,13 @@ class Subscription:
                 return
             self._last_resubscribe = now
             log.warning("%r: events %d..%d lost; subscribing anew", self, expected, seq - 1)
-            _manager.schedule(self, 0.0, self._resubscribe)
+            manager.schedule(self, 0.0, self._resubscribe)
 
     def _event(self, notification: Notification) -> Event:
         variables: Dict[str, Any] = {}
         for name, raw in notification.values.items():
-            var = self._state_variables.get(name) or StateVariableInfo(name, "string")
-            variables[name] = datatypes.decode(raw, var, context=f"{self.service.name} event")
+            var = self._link.state_variables.get(name) or StateVariableInfo(name, "string")
+            variables[name] = _datatypes.decode(raw, var, context=f"{self.service.name} event")
         return Event(self.service, notification.sid, notification.seq, variables,
                      dict(notification.values), notification.received_at)
 
@@ -478,102 +480,20 @@ class Subscription:
                         CALLBACK_JOIN_TIMEOUT)
 
 
-def _renewal_delay(granted: int) -> float:
-    """Renew at half the granted time, and never more often than once a second."""
-    return max(granted * 0.5, 1.0)
+@dataclass(frozen=True)
+class _Link:
+    """What a subscription is handed of its service: where and how to reach it, and the types.
 
+    :ivar url: the absolute eventSubURL.
+    :ivar session: the HTTP session for SUBSCRIBE/UNSUBSCRIBE.
+    :ivar timeout: the device's HTTP timeout.
+    :ivar state_variables: the service's state variables, to convert event values.
+    """
 
-class _Manager:
-    """The process-wide registry: callback servers by bind address, subscriptions, scheduler."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._servers: Dict[Tuple[str, int], CallbackServer] = {}
-        self._users: Dict[CallbackServer, int] = {}
-        self._subscriptions: Set[Subscription] = set()
-        self._scheduler: Optional[Scheduler] = None
-        self._atexit = False
-
-    def acquire_server(self, host: str, port: int) -> CallbackServer:
-        with self._lock:
-            if not self._atexit:
-                atexit.register(self.shutdown)
-                self._atexit = True
-            server = self._servers.get((host, port))
-            if server is None:
-                try:
-                    server = CallbackServer(host, port, _deliver)
-                except OSError as exc:
-                    raise SubscriptionError(
-                        f"cannot listen for events on {host} port {port}: {exc}"
-                    ) from exc
-                self._servers[(host, port)] = server
-                self._users[server] = 0
-            self._users[server] += 1
-            return server
-
-    def release_server(self, server: CallbackServer) -> None:
-        with self._lock:
-            self._users[server] = self._users.get(server, 1) - 1
-            if self._users[server] > 0:
-                return
-            del self._users[server]
-            for key in [k for k, v in self._servers.items() if v is server]:
-                del self._servers[key]
-        server.close()
-
-    def add(self, sub: Subscription) -> None:
-        with self._lock:
-            self._subscriptions.add(sub)
-
-    def remove(self, sub: Subscription) -> None:
-        with self._lock:
-            self._subscriptions.discard(sub)
-            scheduler = None if self._subscriptions else self._scheduler
-            if scheduler is not None:
-                self._scheduler = None
-        if scheduler is not None:
-            scheduler.stop()
-
-    def schedule(self, sub: Subscription, delay: float, job: Callable[[], None]) -> None:
-        with self._lock:
-            if sub not in self._subscriptions:
-                return
-            if self._scheduler is None:
-                self._scheduler = Scheduler()
-            self._scheduler.add(delay, job)
-
-    def shutdown(self) -> None:
-        """Cancel every subscription (short timeouts) and stop every thread: at exit."""
-        with self._lock:
-            subscriptions = list(self._subscriptions)
-        for sub in subscriptions:
-            sub._close(EXIT_TIMEOUT)
-        with self._lock:
-            servers, scheduler = list(self._users), self._scheduler
-            self._servers.clear()
-            self._users.clear()
-            self._scheduler = None
-        for server in servers:
-            server.close()
-        if scheduler is not None:
-            scheduler.stop()
-
-
-_manager = _Manager()
-_numbers = itertools.count(1)  # callback paths and thread names
-
-
-def _deliver(target: Subscription, notification: Notification) -> None:
-    target._on_notification(notification)
-
-
-def _seconds(timeout: Union[int, float, datetime.timedelta]) -> int:
-    if isinstance(timeout, datetime.timedelta):
-        timeout = timeout.total_seconds()  # not .seconds, which drops the days
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 1:
-        raise ValueError(f"timeout must be a number of seconds >= 1, not {timeout!r}")
-    return int(math.ceil(timeout))
+    url: str
+    session: requests.Session
+    timeout: Optional[Timeout]
+    state_variables: Mapping[str, StateVariableInfo]
 
 
 def _local_address(url: str) -> str:
@@ -591,49 +511,51 @@ def _local_address(url: str) -> str:
         raise SubscriptionError(f"no local address routes to {parts.hostname!r}: {exc}") from exc
 
 
-def _state_variables(service: "Service") -> Mapping[str, StateVariableInfo]:
-    try:
-        return service.state_variables
-    except UPnPError as exc:
-        log.warning("%r: no SCPD (%s); event values are kept as text", service, exc)
-        return {}
-
-
 def subscribe(
-    service: "Service",
+    service: Service,
+    event_url: str,
+    session: requests.Session,
+    http_timeout: Optional[Timeout],
+    state_variables: Mapping[str, StateVariableInfo],
     callback: Optional[Callback] = None,
-    timeout: Union[int, float, datetime.timedelta] = DEFAULT_TIMEOUT,
+    timeout: Union[int, float, datetime.timedelta] = DEFAULT_DURATION,
     auto_renew: bool = True,
     *,
     callback_url: Optional[str] = None,
     bind: Optional[Tuple[str, int]] = None,
 ) -> Subscription:
-    """Subscribe to *service*'s events; the implementation of :meth:`upnpy.Service.subscribe`."""
-    seconds = _seconds(timeout)
+    """Subscribe to a service's events; the implementation of :meth:`upnpy.Service.subscribe`.
+
+    :param service: the service, kept as :attr:`Subscription.service` and named in messages.
+    :param event_url: its absolute eventSubURL (``""`` when it has none).
+    :param session: the HTTP session of its device.
+    :param http_timeout: its device's timeout for each exchange.
+    :param state_variables: its state variables (empty when the SCPD is unavailable).
+
+    The other parameters are those of :meth:`upnpy.Service.subscribe`.
+    """
+    seconds = _gena.duration_seconds(timeout)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable, not {callback!r}")
-    url = service.event_sub_url
-    if not url:
+    if not event_url:
         raise SubscriptionError(f"{service.name} has no eventSubURL: it sends no events")
     if callback_url is not None:
         parts = urlsplit(callback_url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"callback_url must be an http:// URL with a host: {callback_url!r}")
-    local = _local_address(url)
+    local = _local_address(event_url)
     if bind is not None:
         host, port = bind
     else:
         host, port = local, (urlsplit(callback_url).port or 80) if callback_url else 0
-    state_variables = _state_variables(service)
-    server = _manager.acquire_server(host, port)
+    server = manager.acquire_server(host, port)
     if callback_url is None:  # a literal address: never a name, never a wildcard
         advertised = (local if host in _WILDCARDS else host).partition("%")[0]
         advertised = f"[{advertised}]" if ":" in advertised else advertised
-        callback_url = f"http://{advertised}:{server.port}/upnpy/{next(_numbers)}"
-    sub = Subscription(
-        service, callback, seconds, auto_renew, server, callback_url, state_variables
-    )
-    _manager.add(sub)
+        callback_url = f"http://{advertised}:{server.port}/upnpy/{next(manager.numbers)}"
+    link = _Link(event_url, session, http_timeout, state_variables)
+    sub = Subscription(service, link, callback, seconds, auto_renew, server, callback_url)
+    manager.add(sub)
     try:
         with sub._op_lock:
             sub._subscribe_fresh()
@@ -644,7 +566,3 @@ def subscribe(
         raise
     sub._schedule_renewal()
     return sub
-
-
-for _exported in (Subscription, Event):
-    _exported.__module__ = "upnpy"

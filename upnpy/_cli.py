@@ -18,10 +18,10 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
-from . import __version__
-from .discovery import discover
-from .exceptions import UPnPError
-from .proxy import Device
+from ._version import __version__
+from ._discovery import discover
+from ._exceptions import UPnPError
+from ._proxy import Device
 
 
 def _jsonable(value: Any) -> Any:

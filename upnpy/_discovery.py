@@ -8,11 +8,11 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Dict, Iterable, List, Optional, Set
 
-from . import ssdp
-from .description import parse_device
-from .exceptions import UPnPError
-from .proxy import MAX_DESCRIPTION, Device
-from .transport import SocketTransport, fetch
+from . import _ssdp
+from ._description import parse_device
+from ._exceptions import UPnPError
+from ._proxy import MAX_DESCRIPTION, Device
+from ._transport import SocketTransport, fetch
 
 __all__ = ["discover"]
 
@@ -147,7 +147,7 @@ def discover(
     found: List[Device] = []
     complete = False  # the search ran its course: join the pool (bounded by the deadline)
     try:
-        search = ssdp._search(st, timeout, mx=mx, interfaces=interfaces, wakeup=describer.wakeup)
+        search = _ssdp._search(st, timeout, mx=mx, interfaces=interfaces, wakeup=describer.wakeup)
         try:
             for response in search:
                 if response is not None:  # None: a fetch finished

@@ -1,19 +1,25 @@
-"""Exceptions and warnings raised by upnpy.
+"""Exceptions and warnings raised by upnpy (a leaf module).
 
 The tree::
 
-    UPnPError
+    UPnPError                    .cause — the lower-level failure it translates, if any
     ├─ DiscoveryError            sockets/interfaces could not be set up
     ├─ DescriptionError          .url — unreachable, too large, or not a UPnP description
     ├─ ValidationError(UPnPError, ValueError)
     │                            .argument .value .data_type — rejected before sending
     ├─ TransportError            .url .status — connection, timeout, HTTP status without a fault
+    │  └─ TransportTimeout(TransportError, TimeoutError)   the device did not answer in time
     ├─ ActionError               .code .description .action — the device's UPnP fault
     └─ SubscriptionError         GENA failures
     UPnPWarning(UserWarning)     a non-conformant device was tolerated
 
 Wrong argument names raise Python's own :class:`TypeError`; an unknown service or action
 raises :class:`AttributeError` (:class:`KeyError` for ``device[...]``).
+
+Failures below upnpy (socket errors, timeouts, malformed HTTP or XML) become these errors in
+one place, :func:`upnpy._errors.translate`. The low-level failures that the parsers raise for
+it to translate (:class:`XMLError`, :class:`FramingError`) are defined here too; they never
+reach a user.
 """
 
 from __future__ import annotations
@@ -26,14 +32,25 @@ __all__ = [
     "DescriptionError",
     "ValidationError",
     "TransportError",
+    "TransportTimeout",
     "ActionError",
     "SubscriptionError",
     "UPnPWarning",
+    "XMLError",
+    "FramingError",
+    "BodyTooLarge",
 ]
 
 
 class UPnPError(Exception):
-    """Base class of every error upnpy raises on purpose."""
+    """Base class of every error upnpy raises on purpose.
+
+    :ivar cause: the lower-level exception this error translates (an :class:`OSError`, a
+        parse error, another :class:`UPnPError`), or ``None``. It is kept here rather than
+        chained, so that a traceback shows one clear error, not the internals under it.
+    """
+
+    cause: Optional[BaseException] = None
 
 
 class DiscoveryError(UPnPError):
@@ -44,10 +61,12 @@ class DescriptionError(UPnPError):
     """A device description or SCPD is unreachable, too large, or not UPnP.
 
     :ivar url: the URL of the document.
+    :ivar message: the message without the URL.
     """
 
     def __init__(self, message: str, *, url: Optional[str] = None) -> None:
         super().__init__(f"{message} ({url})" if url else message)
+        self.message = message
         self.url = url
 
 
@@ -77,16 +96,28 @@ class ValidationError(UPnPError, ValueError):
 class TransportError(UPnPError):
     """The exchange with the device failed below UPnP.
 
-    A connection failure, a timeout, or an HTTP status that carries no UPnP fault.
+    A connection failure, a timeout, malformed HTTP, or an HTTP status that carries no UPnP
+    fault.
 
     :ivar url: the URL that was requested.
     :ivar status: the HTTP status code, or ``None`` when no response arrived.
+    :ivar message: the message without the URL.
     """
 
-    def __init__(self, message: str, *, url: Optional[str] = None, status: Optional[int] = None) -> None:
+    def __init__(
+        self, message: str, *, url: Optional[str] = None, status: Optional[int] = None
+    ) -> None:
         super().__init__(f"{message} ({url})" if url else message)
+        self.message = message
         self.url = url
         self.status = status
+
+
+class TransportTimeout(TransportError, TimeoutError):
+    """The device did not connect or answer within the timeout.
+
+    Also a :class:`TimeoutError`, so ``except TimeoutError`` catches it.
+    """
 
 
 class ActionError(UPnPError):
@@ -113,5 +144,24 @@ class UPnPWarning(UserWarning):
     """A non-conformant device was tolerated; the raw value was kept."""
 
 
-for _name in __all__:
-    globals()[_name].__module__ = "upnpy"
+# -- low-level failures, translated by upnpy._errors before they reach a user ----------------
+
+
+class XMLError(ValueError):
+    """A document is not XML that upnpy reads: malformed, a DTD, an unknown encoding, too deep."""
+
+
+class FramingError(ValueError):
+    """An HTTP message from a device is malformed: its status line, headers or body framing."""
+
+
+class BodyTooLarge(FramingError):
+    """A body is larger than the limit upnpy reads.
+
+    :ivar limit: the limit, in bytes.
+    """
+
+    def __init__(self, limit: int, declared: Optional[int] = None) -> None:
+        size = f"of {declared} bytes " if declared is not None else ""
+        super().__init__(f"body {size}exceeds the {limit}-byte limit")
+        self.limit = limit

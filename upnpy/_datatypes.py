@@ -26,34 +26,21 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from fractions import Fraction
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
-from .description import StateVariableInfo
-from .exceptions import UPnPWarning, ValidationError
+from ._exceptions import UPnPWarning, ValidationError
+from ._lexical import (
+    FALSE_WORDS,
+    INT_TEXT,
+    KNOWN_TYPES,
+    NUMBER_TEXT,
+    TRUE_WORDS,
+    XML_WHITESPACE,
+    canonical_type,
+)
+from ._records import StateVariableInfo
 
 __all__ = ["encode", "parse", "decode", "describe", "python_type", "canonical_type", "KNOWN_TYPES"]
 
-#: Every UDA data type, in its canonical spelling.
-KNOWN_TYPES = (
-    "ui1", "ui2", "ui4", "ui8", "i1", "i2", "i4", "i8", "int",
-    "r4", "r8", "number", "fixed.14.4", "float",
-    "char", "string", "date", "dateTime", "dateTime.tz", "time", "time.tz",
-    "boolean", "bin.base64", "bin.hex", "uri", "uuid",
-)
-_BY_LOWER = {name.lower(): name for name in KNOWN_TYPES}
-
-
-def canonical_type(data_type: str) -> str:
-    """The canonical spelling of a dataType (``" DATETIME.TZ "`` → ``"dateTime.tz"``).
-
-    An unknown type is returned stripped but otherwise as written.
-    """
-    cleaned = data_type.strip()
-    return _BY_LOWER.get(cleaned.lower(), cleaned)
-
-
-_WS = " \t\r\n"  # XML whitespace, stripped around non-string values on the way in
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
-_FLOAT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
 _TIME = r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]+))?"
@@ -72,7 +59,6 @@ _R4_MAX = 3.40282347e38
 _FIXED_LIMIT = Decimal(10) ** 14  # at most 14 digits before the point
 _FIXED_STEP = Decimal("0.0001")
 _FIXED_CONTEXT = Context(prec=40, rounding=ROUND_HALF_EVEN)
-_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
 
 
 def _show(value: Any) -> str:
@@ -86,8 +72,8 @@ def _wrong(value: Any, expected: str, dt: str) -> ValueError:
 # -- integers -------------------------------------------------------------------------------------
 
 def _int_parse(text: str, dt: str) -> int:
-    stripped = text.strip(_WS)
-    if not _INT_TEXT.fullmatch(stripped):
+    stripped = text.strip(XML_WHITESPACE)
+    if not INT_TEXT.fullmatch(stripped):
         raise ValueError(f"{_show(text)} is not a valid {dt} (decimal digits expected)")
     return _int_check(int(stripped), dt)
 
@@ -120,8 +106,8 @@ def _float_check(number: float, dt: str) -> float:
 
 
 def _float_parse(text: str, dt: str) -> float:
-    stripped = text.strip(_WS)
-    if not _FLOAT_TEXT.fullmatch(stripped):
+    stripped = text.strip(XML_WHITESPACE)
+    if not NUMBER_TEXT.fullmatch(stripped):
         raise ValueError(f"{_show(text)} is not a valid {dt} number")
     return _float_check(float(stripped), dt)
 
@@ -150,8 +136,8 @@ def _float_format(number: float, dt: str) -> str:
 
 def _fixed_value(value: Any, dt: str) -> Decimal:
     if isinstance(value, str):
-        stripped = value.strip(_WS)
-        if not _FLOAT_TEXT.fullmatch(stripped):
+        stripped = value.strip(XML_WHITESPACE)
+        if not NUMBER_TEXT.fullmatch(stripped):
             raise ValueError(f"{_show(value)} is not a valid {dt} number")
         value = Decimal(stripped)
     elif isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
@@ -175,8 +161,8 @@ def _fixed_format(number: Decimal, dt: str) -> str:
 
 
 def _fixed_parse(text: str, dt: str) -> float:
-    stripped = text.strip(_WS)
-    if not _FLOAT_TEXT.fullmatch(stripped):
+    stripped = text.strip(XML_WHITESPACE)
+    if not NUMBER_TEXT.fullmatch(stripped):
         raise ValueError(f"{_show(text)} is not a valid {dt} number")
     if abs(Decimal(stripped)) >= _FIXED_LIMIT:
         raise ValueError(f"{_show(text)} has more than 14 digits before the point ({dt})")
@@ -186,9 +172,9 @@ def _fixed_parse(text: str, dt: str) -> float:
 # -- boolean --------------------------------------------------------------------------------------
 
 def _bool_parse(text: str, dt: str) -> bool:
-    word = text.strip(_WS).lower()
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
+    word = text.strip(XML_WHITESPACE).lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
     raise ValueError(f"{_show(text)} is not a valid boolean (0/1, true/false, yes/no)")
 
 
@@ -215,7 +201,7 @@ def _text_check(text: str, dt: str) -> str:
 
 
 def _text_parse(text: str, dt: str) -> str:
-    return _text_check(text.strip(_WS) if dt in ("uri", "uuid") else text, dt)
+    return _text_check(text.strip(XML_WHITESPACE) if dt in ("uri", "uuid") else text, dt)
 
 
 def _text_value(value: Any, dt: str) -> str:
@@ -274,7 +260,7 @@ def _microseconds(fraction: Optional[str]) -> int:
 
 
 def _date_parse(text: str, dt: str) -> datetime.date:
-    match = _DATE_TEXT.fullmatch(text.strip(_WS))
+    match = _DATE_TEXT.fullmatch(text.strip(XML_WHITESPACE))
     if not match:
         raise ValueError(f"{_show(text)} is not a valid date (YYYY-MM-DD)")
     return datetime.date(*map(int, match.groups()))
@@ -291,7 +277,7 @@ def _date_value(value: Any, dt: str) -> datetime.date:
 
 
 def _datetime_parse(text: str, dt: str) -> datetime.datetime:
-    match = _DATETIME_TEXT.fullmatch(text.strip(_WS))
+    match = _DATETIME_TEXT.fullmatch(text.strip(XML_WHITESPACE))
     if not match:
         raise ValueError(f"{_show(text)} is not a valid {dt} (YYYY-MM-DDThh:mm:ss)")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -321,7 +307,7 @@ def _clock_format(value: Union[datetime.datetime, datetime.time], dt: str) -> st
 
 
 def _time_parse(text: str, dt: str) -> datetime.time:
-    match = _TIME_TEXT.fullmatch(text.strip(_WS))
+    match = _TIME_TEXT.fullmatch(text.strip(XML_WHITESPACE))
     if not match:
         raise ValueError(f"{_show(text)} is not a valid {dt} (hh:mm:ss)")
     hour, minute, second, fraction, zone = match.groups()
@@ -502,7 +488,7 @@ def decode(
     :param context: where the value came from, for the warning (``"GetStatusInfo"``).
     """
     name, family = _family(var)
-    if text is None or text == "" or (not family.textual and not text.strip(_WS)):
+    if text is None or text == "" or (not family.textual and not text.strip(XML_WHITESPACE)):
         return "" if family.textual else None
     try:
         return family.parse(text, name)

@@ -19,11 +19,12 @@ import functools
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
-from .exceptions import DescriptionError, TransportError, UPnPError
-from .http import USER_AGENT, Timeout, as_timeout, read_capped
+from ._errors import translate, with_cause
+from ._exceptions import BodyTooLarge, DescriptionError, FramingError, TransportError
+from ._http import MAX_HEAD, RECV_SIZE, USER_AGENT, Timeout, as_timeout, read_capped, read_chunked
 
 if TYPE_CHECKING:
     import requests
@@ -33,7 +34,6 @@ __all__ = ["Transport", "SocketTransport", "RequestsTransport", "as_transport", 
 #: ``(status, reason, body)``
 Reply = Tuple[int, str, bytes]
 
-_MAX_HEAD = 64 * 1024
 _MAX_IDLE = 4  # idle connections kept per (host, port)
 
 
@@ -55,8 +55,9 @@ class Transport:
             ``connect + read`` seconds after it starts, so a device that drips bytes
             cannot hold the caller.
         :param limit: the largest body accepted, in bytes.
-        :raises TransportError: connection failure, timeout, malformed HTTP, or a body over
-            *limit* (with ``.status`` set when the status line had arrived).
+        :raises TransportError: connection failure, malformed HTTP, or a body over *limit*
+            (with ``.status`` set when the status line had arrived).
+        :raises TransportTimeout: when the device does not connect or answer in time.
         """
         raise NotImplementedError
 
@@ -129,14 +130,13 @@ class SocketTransport(Transport):
                 return self._over(sock, key, request, method, url, timeout, deadline, limit)
             except _Broken:
                 pass  # the device closed an idle connection: one fresh try
-        try:
+        with translate(url):
             sock = _connect(key, timeout[0])
-        except OSError as exc:
-            raise TransportError(f"cannot connect: {exc}", url=url) from exc
         try:
             return self._over(sock, key, request, method, url, timeout, deadline, limit)
         except _Broken as exc:
-            raise TransportError("connection closed before an answer", url=url) from exc
+            error = TransportError("connection closed before an answer", url=url)
+            raise with_cause(error, exc) from None
 
     def _over(self, sock: socket.socket, key: Tuple[str, int], request: bytes, method: str,
               url: str, timeout: Tuple[float, float], deadline: float, limit: int) -> Reply:
@@ -147,12 +147,11 @@ class SocketTransport(Transport):
                 sock.sendall(request)
             except OSError as exc:
                 raise _Broken() from exc
-            status, reason, data, keep = _read_response(sock, method, url, timeout[1], deadline, limit)
+            with translate(url):
+                status, reason, data, keep = _read_response(
+                    sock, method, url, timeout[1], deadline, limit
+                )
             return status, reason, data
-        except socket.timeout as exc:
-            raise TransportError("timed out waiting for the answer", url=url) from exc
-        except OSError as exc:
-            raise TransportError(f"connection failed: {exc}", url=url) from exc
         finally:
             if keep:
                 self._give(key, sock)
@@ -184,9 +183,9 @@ class SocketTransport(Transport):
 def _recv(sock: socket.socket, read_timeout: float, deadline: float) -> bytes:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise socket.timeout("deadline passed")
+        raise TimeoutError("the answer arrived too slowly")
     sock.settimeout(min(read_timeout, left))
-    return sock.recv(65536)
+    return sock.recv(RECV_SIZE)
 
 
 def _read_response(sock: socket.socket, method: str, url: str, read_timeout: float,
@@ -198,8 +197,8 @@ def _read_response(sock: socket.socket, method: str, url: str, read_timeout: flo
             end = buf.find(b"\r\n\r\n")
             if end >= 0:
                 break
-            if len(buf) > _MAX_HEAD:
-                raise TransportError("response headers too large", url=url)
+            if len(buf) > MAX_HEAD:
+                raise FramingError("response headers too large")
             try:
                 chunk = _recv(sock, read_timeout, deadline)
             except ConnectionError as exc:
@@ -209,14 +208,14 @@ def _read_response(sock: socket.socket, method: str, url: str, read_timeout: flo
             if not chunk:
                 if not buf:
                     raise _Broken()
-                raise TransportError("connection closed inside the response headers", url=url)
+                raise FramingError("connection closed inside the response headers")
             buf += chunk
         head, buf = buf[:end], buf[end + 4:]
         lines = head.decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         code, _, reason = rest.partition(" ")
         if not version.startswith("HTTP/") or not code.isdigit():
-            raise TransportError(f"not an HTTP response: {lines[0][:80]!r}", url=url)
+            raise FramingError(f"not an HTTP response: {lines[0][:80]!r}")
         status = int(code)
         if 100 <= status < 200:
             continue
@@ -228,92 +227,53 @@ def _read_response(sock: socket.socket, method: str, url: str, read_timeout: flo
             fields[name.strip().lower()] = value.strip()
     connection = fields.get("connection", "").lower()
     keep = version == "HTTP/1.1" and "close" not in connection or "keep-alive" in connection
-    try:
-        data, clean = _read_body(sock, buf, fields, method, status, url, read_timeout, deadline,
-                                 limit)
-    except socket.timeout as exc:
-        raise TransportError("body arrived too slowly", url=url, status=status) from exc
-    except OSError as exc:
-        raise TransportError(f"connection failed inside the body: {exc}", url=url,
-                             status=status) from exc
+    with translate(url, status=status):
+        data, clean = _read_body(sock, buf, fields, method, status, read_timeout, deadline, limit)
     return status, reason, data, keep and clean
 
 
 def _read_body(sock: socket.socket, buf: bytes, fields: Mapping[str, str], method: str,
-               status: int, url: str, read_timeout: float, deadline: float,
+               status: int, read_timeout: float, deadline: float,
                limit: int) -> Tuple[bytes, bool]:
-    """The body after the headers: ``(body, connection_reusable)``."""
+    """The body after the headers: ``(body, connection_reusable)``.
 
-    def too_large() -> TransportError:
-        return TransportError(f"body exceeds the {limit}-byte limit", url=url, status=status)
+    :raises BodyTooLarge: over *limit*.
+    :raises FramingError: a bad Content-Length, bad chunks, or a connection closed too soon.
+    """
+
+    def more() -> bytes:
+        return _recv(sock, read_timeout, deadline)
 
     if method == "HEAD" or status in (204, 304):
         return b"", True
     if "chunked" in fields.get("transfer-encoding", "").lower():
-        body, rest = _read_chunked(sock, buf, url, status, read_timeout, deadline, limit)
+        body, rest = read_chunked(buf, more, limit)
         return body, not rest
     length = fields.get("content-length")
     if length is not None:
-        if not length.isdigit():
-            raise TransportError(f"bad Content-Length {length!r}", url=url, status=status)
+        if not (length.isascii() and length.isdigit()):
+            raise FramingError(f"bad Content-Length {length[:20]!r}")
         size = int(length)
         if size > limit:
-            raise too_large()
+            raise BodyTooLarge(limit, size)
         parts = [buf]
         have = len(buf)
         while have < size:
-            chunk = _recv(sock, read_timeout, deadline)
+            chunk = more()
             if not chunk:
-                raise TransportError("connection closed inside the body", url=url, status=status)
+                raise FramingError("connection closed inside the body")
             parts.append(chunk)
             have += len(chunk)
         return b"".join(parts)[:size], have == size
     parts, have = [buf], len(buf)  # no framing: the body ends when the device closes
     while True:
         if have > limit:
-            raise too_large()
-        chunk = _recv(sock, read_timeout, deadline)
+            raise BodyTooLarge(limit)
+        chunk = more()
         if not chunk:
             return b"".join(parts), False
         parts.append(chunk)
         have += len(chunk)
-
-
-def _read_chunked(sock: socket.socket, buf: bytes, url: str, status: int, read_timeout: float,
-                  deadline: float, limit: int) -> Tuple[bytes, bytes]:
-    """A chunked body: ``(body, bytes read past its end)``."""
-    body = bytearray()
-
-    def too_large() -> TransportError:
-        return TransportError(f"body exceeds the {limit}-byte limit", url=url, status=status)
-
-    def need(predicate) -> None:
-        nonlocal buf
-        while not predicate():
-            if len(buf) > _MAX_HEAD + limit:
-                raise too_large()
-            chunk = _recv(sock, read_timeout, deadline)
-            if not chunk:
-                raise TransportError("connection closed inside a chunked body", url=url,
-                                     status=status)
-            buf += chunk
-
-    while True:
-        need(lambda: b"\r\n" in buf)
-        line, buf = buf.split(b"\r\n", 1)
-        try:
-            size = int(line.split(b";", 1)[0].strip() or b"x", 16)
-        except ValueError:
-            raise TransportError(f"bad chunk size {line[:20]!r}", url=url, status=status) from None
-        if size == 0:
-            need(lambda: b"\r\n\r\n" in b"\r\n" + buf)  # optional trailers, then a blank line
-            _, buf = (b"\r\n" + buf).split(b"\r\n\r\n", 1)
-            return bytes(body), buf
-        if len(body) + size > limit:
-            raise too_large()
-        need(lambda: len(buf) >= size + 2)
-        body += buf[:size]
-        buf = buf[size + 2:]
 
 
 class RequestsTransport(Transport):
@@ -335,17 +295,12 @@ class RequestsTransport(Transport):
         agent = self.session.headers.get("User-Agent")
         if not agent or agent == requests.utils.default_user_agent():
             headers.setdefault("User-Agent", USER_AGENT)
-        try:
+        with translate(url):
             response = self.session.request(method, url, headers=headers, data=body or None,
                                             timeout=timeout, stream=True, allow_redirects=False)
-        except requests.RequestException as exc:
-            raise TransportError(f"{method} failed: {exc}", url=url) from exc
         status, reason = response.status_code, response.reason or ""
-
-        def error(message: str, url: Optional[str] = None) -> TransportError:
-            return TransportError(message, url=url, status=status)
-
-        data = read_capped(response, limit, deadline=time.monotonic() + sum(timeout), error=error)
+        with translate(url, status=status):
+            data = read_capped(response, limit, deadline=time.monotonic() + sum(timeout))
         return status, reason, data
 
     def close(self) -> None:
@@ -372,13 +327,13 @@ def fetch(
     timeout: Optional[Timeout] = None,
     limit: int,
     deadline: Optional[float] = None,
-    error: Callable[..., UPnPError] = DescriptionError,
 ) -> bytes:
     """GET *url* (a description or SCPD) and return its body, capped and time-bounded.
 
     :param deadline: a :func:`time.monotonic` instant the whole exchange must end by.
-    :raises UPnPError: (of class *error*, with ``url=``) for a connection failure, a
-        timeout, a non-2xx status, or a body over *limit* bytes.
+    :raises DescriptionError: (with ``url=``) for a connection failure, a timeout, a
+        non-2xx status, or a body over *limit* bytes; a failure of the exchange is kept on
+        ``.cause`` (a :class:`TransportError`, or :class:`TransportTimeout`).
     """
     connect, read = as_timeout(timeout)
     if deadline is not None:
@@ -387,8 +342,7 @@ def fetch(
     try:
         status, reason, body = transport.exchange("GET", url, {}, b"", (connect, read), limit)
     except TransportError as exc:
-        reason = str(exc).replace(f" ({url})", "")
-        raise error(f"cannot fetch: {reason}", url=url) from exc
+        raise with_cause(DescriptionError(f"cannot fetch: {exc.message}", url=url), exc) from None
     if not 200 <= status < 300:
-        raise error(f"HTTP {status} {reason}".rstrip(), url=url)
+        raise DescriptionError(f"HTTP {status} {reason}".rstrip(), url=url)
     return body

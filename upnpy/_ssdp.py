@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 import ifaddr
 
-from .exceptions import DiscoveryError
-from .http import USER_AGENT
+from ._exceptions import DiscoveryError
+from ._http import USER_AGENT
 
 __all__ = [
     "SSDP_GROUP",

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Callable, List, Optional
+from typing import Any, Dict, List, Optional
 from xml.parsers import expat
 
-from .exceptions import DescriptionError, UPnPError, UPnPWarning
+from ._exceptions import UPnPWarning, XMLError
 
 __all__ = ["parse_xml", "children", "child", "text"]
 
@@ -27,14 +27,14 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w:.-]*)")
 
 
-def _transcode(data: bytes, url: Optional[str], error: Callable[..., UPnPError]) -> bytes:
+def _transcode(data: bytes, url: Optional[str]) -> bytes:
     """Bytes expat reads after :func:`_clean`: UTF-16 becomes UTF-8 (its NULs are not garbage),
     and a body that is not UTF-8 and declares no encoding is re-declared as ISO-8859-1."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             decoded = data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise error(f"malformed UTF-16: {exc}", url=url) from exc
+            raise XMLError(f"malformed UTF-16: {exc}") from exc
         declaration = _LEADING_DECL.match(decoded)  # it names UTF-16, no longer true
         return decoded[declaration.end() if declaration else 0:].encode("utf-8")
     try:
@@ -104,28 +104,23 @@ def _cut_after_root(data: bytes) -> bytes:
 
 
 def parse_xml(
-    data: bytes,
-    *,
-    url: Optional[str] = None,
-    error: Callable[..., UPnPError] = DescriptionError,
-    strip_whitespace: bool = True,
-) -> dict:
+    data: bytes, *, url: Optional[str] = None, strip_whitespace: bool = True
+) -> Dict[str, Any]:
     """Parse an XML document from bytes.
 
     :param data: the raw body; its XML declaration names the encoding (UTF-8 by default).
-    :param url: where the body came from, for error messages.
-    :param error: the exception class to raise; it is called with a message and ``url=``.
+    :param url: where the body came from, for the warning about an undeclared encoding.
     :param strip_whitespace: strip text values (``False`` keeps a string value exact).
     :returns: a dict with the root element's local name as its only key.
-    :raises UPnPError: (of class *error*) for a DTD or entity declaration, an unknown
-        encoding, nesting too deep to walk, or XML that does not parse even after the
-        garbage is stripped.
+    :raises XMLError: for a DTD or entity declaration, an unknown encoding, nesting too deep
+        to walk, or XML that does not parse even after the garbage is stripped (the caller
+        translates it with :func:`upnpy._errors.translate`).
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, not {type(data).__name__}")
-    data = _clean(_transcode(bytes(data), url, error))
+    data = _clean(_transcode(bytes(data), url))
     if _DTD.search(data):
-        raise error("refusing an XML document with a DTD or entity declaration", url=url)
+        raise XMLError("refusing an XML document with a DTD or entity declaration")
     import xmltodict  # ~30 ms (it pulls in urllib.request): loaded on the first document
 
     for _ in range(2):
@@ -139,19 +134,19 @@ def parse_xml(
             if len(shorter) < len(data):  # trailing garbage after the root: retry once
                 data = shorter
                 continue
-            raise error(f"malformed XML: {exc}", url=url) from exc
+            raise XMLError(f"malformed XML: {exc}") from exc
         except (LookupError, ValueError) as exc:  # unknown encoding; "entities are disabled"
-            raise error(f"unreadable XML: {exc}", url=url) from exc
+            raise XMLError(f"unreadable XML: {exc}") from exc
         except RecursionError as exc:
-            raise error("XML elements nested too deeply", url=url) from exc
+            raise XMLError("XML elements nested too deeply") from exc
     else:  # pragma: no cover - the second pass cannot meet junk again
-        raise error("malformed XML", url=url)
+        raise XMLError("malformed XML")
     if not isinstance(parsed, dict) or not parsed:
-        raise error("empty XML document", url=url)
+        raise XMLError("empty XML document")
     try:
         return _strip_namespaces(parsed)
     except RecursionError as exc:
-        raise error("XML elements nested too deeply", url=url) from exc
+        raise XMLError("XML elements nested too deeply") from exc
 
 
 def children(node: Any, name: str) -> List[Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Mapping, Optional, Union
 
-from . import datatypes
-from .description import StateVariableInfo
-from .xmlutil import children, parse_xml, text
+from . import _datatypes
+from ._exceptions import XMLError
+from ._records import StateVariableInfo
+from ._xml import children, parse_xml, text
 
 __all__ = ["parse_last_change"]
 
@@ -28,7 +29,10 @@ def parse_last_change(
     """
     if isinstance(value, str):  # already decoded: drop a declaration naming another encoding
         value = re.sub(r"^\s*<\?xml[^>]*\?>", "", value).encode("utf-8")
-    doc = parse_xml(value, error=lambda message, url=None: ValueError(f"LastChange: {message}"))
+    try:
+        doc = parse_xml(value)
+    except XMLError as exc:  # a ValueError, as documented, without the internal class
+        raise ValueError(f"LastChange: {exc}") from None
     name, root = next(iter(doc.items()))
     if name != "Event":
         raise ValueError(f"LastChange: root element is {name!r}, not Event")
@@ -44,7 +48,7 @@ def parse_last_change(
             for node in nodes if isinstance(nodes, list) else [nodes]:
                 raw = node.get("@val", text(node)) if isinstance(node, dict) else text(node)
                 info = (state_variables or {}).get(var)
-                decoded = datatypes.decode(raw, info, context="LastChange") if info else raw
+                decoded = _datatypes.decode(raw, info, context="LastChange") if info else raw
                 channel = node.get("@channel") if isinstance(node, dict) else None
                 if channel is None:
                     variables[var] = decoded

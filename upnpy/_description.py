@@ -1,8 +1,8 @@
 """Device descriptions and SCPDs: bytes in, immutable records out.
 
 Nothing here touches the network: :func:`parse_device` and :func:`parse_scpd` take the
-document bytes and the URL they came from and return frozen dataclasses. The proxy layer
-(:mod:`upnpy.proxy`) wraps these records with behaviour.
+document bytes and the URL they came from and return the frozen records of
+:mod:`upnpy._records`. The proxy layer (:mod:`upnpy._proxy`) wraps them with behaviour.
 """
 
 from __future__ import annotations
@@ -10,143 +10,31 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from urllib.parse import urljoin
 
-from .exceptions import DescriptionError, UPnPWarning
-from .xmlutil import child, children, parse_xml, text
+from ._errors import translate
+from ._exceptions import DescriptionError, UPnPWarning
+from ._lexical import FALSE_WORDS, INT_TEXT, KNOWN_TYPES, NUMBER_TEXT, TRUE_WORDS, canonical_type
+from ._records import (
+    ActionInfo,
+    ArgumentInfo,
+    DeviceInfo,
+    IconInfo,
+    Number,
+    ScpdInfo,
+    ServiceInfo,
+    StateVariableInfo,
+)
+from ._xml import child, children, parse_xml, text
 
-__all__ = [
-    "IconInfo",
-    "ServiceInfo",
-    "DeviceInfo",
-    "ArgumentInfo",
-    "ActionInfo",
-    "StateVariableInfo",
-    "ScpdInfo",
-    "parse_device",
-    "parse_scpd",
-]
-
-Number = Union[int, float]
-
-
-@dataclass(frozen=True)
-class IconInfo:
-    """One ``<icon>`` of a device; *url* is absolute."""
-
-    mimetype: str
-    width: Optional[int]
-    height: Optional[int]
-    depth: Optional[int]
-    url: str
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """One ``<service>`` of a device; the URLs are absolute (``""`` when absent)."""
-
-    service_type: str
-    service_id: str
-    scpd_url: str
-    control_url: str
-    event_sub_url: str
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    """One ``<device>``, with its services and embedded devices (a tree).
-
-    Required texts are ``""`` when the device omits them; optional ones are ``None`` when
-    absent or empty. Every URL is absolute (resolved against :attr:`base_url`).
-    """
-
-    device_type: str
-    friendly_name: str
-    manufacturer: str
-    model_name: str
-    udn: str
-    manufacturer_url: Optional[str] = None
-    model_description: Optional[str] = None
-    model_number: Optional[str] = None
-    model_url: Optional[str] = None
-    serial_number: Optional[str] = None
-    upc: Optional[str] = None
-    presentation_url: Optional[str] = None
-    icons: Tuple[IconInfo, ...] = ()
-    services: Tuple[ServiceInfo, ...] = ()
-    devices: Tuple["DeviceInfo", ...] = ()
-    #: ``(major, minor)`` of the root's ``specVersion``; ``None`` on embedded devices.
-    spec_version: Optional[Tuple[int, int]] = None
-    #: the URL that relative URLs were resolved against (URLBase, else the location).
-    base_url: str = ""
-
-
-@dataclass(frozen=True)
-class ArgumentInfo:
-    """One argument of an action."""
-
-    name: str
-    direction: str  # "in" or "out"
-    related_state_variable: str
-    retval: bool = False
-
-
-@dataclass(frozen=True)
-class ActionInfo:
-    """One action: its arguments in SCPD order."""
-
-    name: str
-    arguments: Tuple[ArgumentInfo, ...] = ()
-
-    @property
-    def in_arguments(self) -> Tuple[ArgumentInfo, ...]:
-        return tuple(a for a in self.arguments if a.direction == "in")
-
-    @property
-    def out_arguments(self) -> Tuple[ArgumentInfo, ...]:
-        return tuple(a for a in self.arguments if a.direction == "out")
-
-
-@dataclass(frozen=True)
-class StateVariableInfo:
-    """One state variable: its UPnP type and the constraints on its values.
-
-    *data_type* is the canonical spelling (``"ui2"``, ``"dateTime.tz"``; see
-    :func:`upnpy.datatypes.canonical_type`), or an unknown type as written (treated as
-    ``string``); *minimum*, *maximum* and *step* are numbers (int when written as one).
-    """
-
-    name: str
-    data_type: str
-    default_value: Optional[str] = None
-    allowed_values: Optional[Tuple[str, ...]] = None
-    minimum: Optional[Number] = None
-    maximum: Optional[Number] = None
-    step: Optional[Number] = None
-    send_events: bool = True
-    multicast: bool = False
-
-
-@dataclass(frozen=True)
-class ScpdInfo:
-    """A parsed SCPD: actions and state variables by name, in document order."""
-
-    actions: Mapping[str, ActionInfo] = field(default_factory=lambda: MappingProxyType({}))
-    state_variables: Mapping[str, StateVariableInfo] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-
+__all__ = ["parse_device", "parse_scpd", "MAX_DEVICE_DEPTH"]
 
 #: Embedded devices nested deeper than this are refused (real trees are 2 or 3 levels deep).
 MAX_DEVICE_DEPTH = 16
 
-_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
 _SMALL_UINT = re.compile(r"[0-9]{1,9}")
-_TRUE, _FALSE = ("yes", "true", "1"), ("no", "false", "0")
 
 
 def parse_device(data: bytes, location: str) -> DeviceInfo:
@@ -218,7 +106,8 @@ def _warn(message: str, url: str) -> None:
 
 def _document(data: bytes, url: str, expected: str) -> Any:
     """The content of the root element, which must be called *expected*."""
-    parsed = parse_xml(data, url=url, error=DescriptionError)
+    with translate(url, malformed=DescriptionError):
+        parsed = parse_xml(data, url=url)
     name, node = next(iter(parsed.items()))
     if name != expected:
         hint = " (a device description, not an SCPD)" if name == "root" else ""
@@ -391,8 +280,6 @@ def _argument(node: Any, action: str, url: str) -> Optional[ArgumentInfo]:
 
 
 def _variable(node: Any, url: str) -> Optional[StateVariableInfo]:
-    from .datatypes import KNOWN_TYPES, canonical_type  # datatypes imports this module
-
     name = _name(node, "name")
     if not name:
         _warn("skipping a state variable with no name", url)
@@ -447,9 +334,9 @@ def _number(node: Any, field_name: str, variable: str, url: str) -> Optional[Num
     if not written:
         return None
     try:
-        if _INT_TEXT.fullmatch(written):
+        if INT_TEXT.fullmatch(written):
             return int(written)
-        if _NUMBER_TEXT.fullmatch(written):
+        if NUMBER_TEXT.fullmatch(written):
             number = float(written)
             if number not in (float("inf"), float("-inf")):
                 return number
@@ -464,8 +351,8 @@ def _flag(written: Optional[str], default: bool, variable: str, what: str, url: 
     if written is None:
         return default
     word = written.strip().lower()
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
     _warn(f"state variable {variable}: {what}={written[:40]!r} is not yes/no; "
           f"read as {'yes' if default else 'no'}", url)
     return default

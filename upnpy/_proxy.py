@@ -1,22 +1,37 @@
 """Devices, services and actions as Python objects, built at run time from descriptions.
 
-A :class:`Device` wraps a parsed :class:`~upnpy.description.DeviceInfo`; its services are
+A :class:`Device` wraps a parsed :class:`~upnpy.DeviceInfo`; its services are
 attributes (``router.WANIPConnection``); a :class:`Service` reads its SCPD on first use and
 turns each action into an :class:`Action`, a callable with a real signature and docstring.
 """
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import inspect
 import keyword
 import logging
 import threading
 import warnings
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    Union,
+)
 
-from . import datatypes, http, soap
-from .description import (
+from . import _datatypes, _http, _soap
+from ._description import parse_device, parse_scpd
+from ._exceptions import DescriptionError, UPnPError, UPnPWarning
+from ._records import (
     ActionInfo,
     ArgumentInfo,
     DeviceInfo,
@@ -24,14 +39,13 @@ from .description import (
     ScpdInfo,
     ServiceInfo,
     StateVariableInfo,
-    parse_device,
-    parse_scpd,
 )
-from .exceptions import DescriptionError, UPnPWarning
-from .transport import Transport, as_transport, fetch
+from ._transport import Transport, as_transport, fetch
 
 if TYPE_CHECKING:
     import requests
+
+    from ._subscription import Event, Subscription
 
 __all__ = ["Device", "Service", "Action"]
 
@@ -80,7 +94,7 @@ class Action:
                 inspect.Parameter(
                     _parameter_name(arg.name),
                     inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                    annotation=datatypes.python_type(var),
+                    annotation=_datatypes.python_type(var),
                 )
                 for arg, var in self._in
             ],
@@ -109,14 +123,13 @@ class Action:
         :raises ActionError: for the device's UPnP fault.
         :raises TransportError: when the exchange fails below UPnP.
         """
-        bound = self.__signature__.bind(*args, **kwargs)
-        values = bound.arguments
+        values = self._bind(args, kwargs)
         sent = [
-            (arg.name, datatypes.encode(values[_parameter_name(arg.name)], var, argument=arg.name))
+            (arg.name, _datatypes.encode(values[_parameter_name(arg.name)], var, argument=arg.name))
             for arg, var in self._in
         ]
         service = self.service
-        raw = soap.call(
+        raw = _soap.call(
             service.device._transport,
             service.control_url,
             service.service_type,
@@ -125,6 +138,29 @@ class Action:
             timeout=service.device._timeout,
         )
         return self._decode(raw)
+
+    def _bind(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        """The arguments by parameter name; a wrong name is a :class:`TypeError` naming the
+        action and the closest real name (checked first: it explains the missing one)."""
+        parameters = self.__signature__.parameters
+        unknown = next((key for key in kwargs if key not in parameters), None)
+        if unknown is not None:
+            raise TypeError(self._unexpected(unknown, list(parameters)))
+        try:
+            return dict(self.__signature__.bind(*args, **kwargs).arguments)
+        except TypeError as exc:  # missing or too many: Python's words, our action's name
+            message = f"{self.name}() {exc}"
+        raise TypeError(message)
+
+    def _unexpected(self, key: str, names: List[str]) -> str:
+        message = f"{self.name}() got an unexpected keyword argument {key!r}"
+        by_lower = {name.lower(): name for name in names}
+        guess = (
+            by_lower.get(key.lower())  # newexternalport
+            or by_lower.get("new" + key.lower())  # ExternalPort: IGD names start with New
+            or next(iter(difflib.get_close_matches(key, names, n=1)), None)
+        )
+        return f"{message}; did you mean {guess!r}?" if guess else message
 
     def _decode(self, raw: Mapping[str, Optional[str]]) -> Dict[str, Any]:
         result: Dict[str, Any] = {}
@@ -137,7 +173,7 @@ class Action:
                 )
                 result[arg.name] = None
                 continue
-            result[arg.name] = datatypes.decode(
+            result[arg.name] = _datatypes.decode(
                 raw[arg.name], var, context=f"{self.__qualname__}.{arg.name}", stacklevel=4
             )
         for name, value in raw.items():  # extra out-arguments: kept, raw
@@ -155,9 +191,9 @@ class Action:
             "",
         ]
         for arg, var in self._in:
-            lines.append(f":param {arg.name}: {datatypes.describe(var)}")
+            lines.append(f":param {arg.name}: {_datatypes.describe(var)}")
         if self._out:
-            outs = ", ".join(f"{arg.name} ({datatypes.describe(var)})" for arg, var in self._out)
+            outs = ", ".join(f"{arg.name} ({_datatypes.describe(var)})" for arg, var in self._out)
             lines.append(f":returns: a dict with {outs}")
         else:
             lines.append(":returns: an empty dict")
@@ -236,11 +272,30 @@ class Service(_ItemsAsAttributes):
         self._scpd: Optional[ScpdInfo] = None
         self._actions: Optional[Mapping[str, Action]] = None
 
-    service_type = property(lambda self: self.info.service_type, doc="The full serviceType URN.")
-    service_id = property(lambda self: self.info.service_id, doc="The serviceId.")
-    control_url = property(lambda self: self.info.control_url, doc="The absolute controlURL.")
-    event_sub_url = property(lambda self: self.info.event_sub_url, doc="The absolute eventSubURL.")
-    scpd_url = property(lambda self: self.info.scpd_url, doc="The absolute SCPDURL.")
+    @property
+    def service_type(self) -> str:
+        """The full serviceType URN."""
+        return self.info.service_type
+
+    @property
+    def service_id(self) -> str:
+        """The serviceId."""
+        return self.info.service_id
+
+    @property
+    def control_url(self) -> str:
+        """The absolute controlURL."""
+        return self.info.control_url
+
+    @property
+    def event_sub_url(self) -> str:
+        """The absolute eventSubURL (``""`` when the service sends no events)."""
+        return self.info.event_sub_url
+
+    @property
+    def scpd_url(self) -> str:
+        """The absolute SCPDURL."""
+        return self.info.scpd_url
 
     def _load(self) -> Mapping[str, Action]:
         actions = self._actions
@@ -275,13 +330,13 @@ class Service(_ItemsAsAttributes):
 
     def subscribe(
         self,
-        callback: Optional[Any] = None,
-        timeout: Any = 300,
+        callback: Optional[Callable[[Event], Any]] = None,
+        timeout: Union[float, datetime.timedelta] = 300,
         auto_renew: bool = True,
         *,
         callback_url: Optional[str] = None,
         bind: Optional[Tuple[str, int]] = None,
-    ) -> Any:
+    ) -> Subscription:
         """Subscribe to this service's events (GENA) and return a :class:`~upnpy.Subscription`.
 
         Events are read with ``sub.get(timeout=...)`` or ``for event in sub``, and passed
@@ -302,9 +357,21 @@ class Service(_ItemsAsAttributes):
             callback server cannot listen.
         :raises ValueError: for a *timeout* under 1 s or a malformed *callback_url*.
         """
-        from .events import subscribe
+        from ._subscription import subscribe  # GENA's threads and server load on first use
 
-        return subscribe(self, callback, timeout, auto_renew, callback_url=callback_url, bind=bind)
+        device = self.device
+        return subscribe(
+            self, self.event_sub_url, device._session, device._timeout, self._event_types(),
+            callback, timeout, auto_renew, callback_url=callback_url, bind=bind,
+        )
+
+    def _event_types(self) -> Mapping[str, StateVariableInfo]:
+        """The state variables that type event values; none (values kept as text) without SCPD."""
+        try:
+            return self.state_variables
+        except UPnPError as exc:
+            log.warning("%r: no SCPD (%s); event values are kept as text", self, exc)
+            return MappingProxyType({})
 
     def __getitem__(self, name: str) -> Action:
         actions = self._load()
@@ -361,7 +428,7 @@ class Device(_ItemsAsAttributes):
         self,
         location: str,
         *,
-        timeout: Optional[http.Timeout] = None,
+        timeout: Optional[_http.Timeout] = None,
         session: Optional[requests.Session] = None,
     ) -> None:
         transport = as_transport(session)
@@ -379,7 +446,7 @@ class Device(_ItemsAsAttributes):
         info: DeviceInfo,
         location: str,
         *,
-        timeout: Optional[http.Timeout] = None,
+        timeout: Optional[_http.Timeout] = None,
         session: Optional[requests.Session] = None,
         transport: Optional[Transport] = None,
     ) -> "Device":
@@ -392,7 +459,7 @@ class Device(_ItemsAsAttributes):
         return device
 
     def _setup(self, info: DeviceInfo, location: str, transport: Transport,
-               timeout: Optional[http.Timeout], session: Optional[requests.Session]) -> None:
+               timeout: Optional[_http.Timeout], session: Optional[requests.Session]) -> None:
         self.info = info
         self.location = location
         self._transport = transport
@@ -408,20 +475,63 @@ class Device(_ItemsAsAttributes):
     def _session(self) -> requests.Session:
         """A requests session for exchanges outside the SOAP hot path (GENA)."""
         if self._user_session is None:
-            self._user_session = http.new_session()
+            self._user_session = _http.new_session()
         return self._user_session
 
-    friendly_name = property(lambda self: self.info.friendly_name)
-    device_type = property(lambda self: self.info.device_type)
-    udn = property(lambda self: self.info.udn)
-    manufacturer = property(lambda self: self.info.manufacturer)
-    manufacturer_url = property(lambda self: self.info.manufacturer_url)
-    model_name = property(lambda self: self.info.model_name)
-    model_number = property(lambda self: self.info.model_number)
-    model_description = property(lambda self: self.info.model_description)
-    model_url = property(lambda self: self.info.model_url)
-    serial_number = property(lambda self: self.info.serial_number)
-    presentation_url = property(lambda self: self.info.presentation_url)
+    @property
+    def friendly_name(self) -> str:
+        """The friendlyName (``""`` when the device gives none)."""
+        return self.info.friendly_name
+
+    @property
+    def device_type(self) -> str:
+        """The deviceType URN."""
+        return self.info.device_type
+
+    @property
+    def udn(self) -> str:
+        """The unique device name, ``uuid:...``."""
+        return self.info.udn
+
+    @property
+    def manufacturer(self) -> str:
+        """The manufacturer (``""`` when the device gives none)."""
+        return self.info.manufacturer
+
+    @property
+    def manufacturer_url(self) -> Optional[str]:
+        """The absolute manufacturerURL, or ``None``."""
+        return self.info.manufacturer_url
+
+    @property
+    def model_name(self) -> str:
+        """The modelName (``""`` when the device gives none)."""
+        return self.info.model_name
+
+    @property
+    def model_number(self) -> Optional[str]:
+        """The modelNumber, or ``None``."""
+        return self.info.model_number
+
+    @property
+    def model_description(self) -> Optional[str]:
+        """The modelDescription, or ``None``."""
+        return self.info.model_description
+
+    @property
+    def model_url(self) -> Optional[str]:
+        """The absolute modelURL, or ``None``."""
+        return self.info.model_url
+
+    @property
+    def serial_number(self) -> Optional[str]:
+        """The serialNumber, or ``None``."""
+        return self.info.serial_number
+
+    @property
+    def presentation_url(self) -> Optional[str]:
+        """The absolute presentationURL, or ``None``."""
+        return self.info.presentation_url
 
     @property
     def icons(self) -> Tuple[IconInfo, ...]:
@@ -497,6 +607,3 @@ class Device(_ItemsAsAttributes):
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-
-for _cls in (Device, Service, Action):
-    _cls.__module__ = "upnpy"

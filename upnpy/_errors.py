@@ -1,0 +1,99 @@
+"""The one place where failures below upnpy become upnpy errors.
+
+Sockets, requests and the parsers raise their own exceptions; :func:`translate` turns each
+into the upnpy error a user catches, with the URL (and HTTP status, once known) as
+attributes and the original kept on ``.cause`` rather than chained, so a dead device gives
+one short traceback ending in a clear line. httpx's ``map_httpcore_exceptions`` is the model.
+
+=====================================  ==============================================
+raised inside the block                raised to the caller
+=====================================  ==============================================
+any :class:`~upnpy.UPnPError`          unchanged
+:class:`TimeoutError` (socket timeout)  :class:`~upnpy.TransportTimeout`
+:class:`OSError`                       :class:`~upnpy.TransportError`
+``requests.Timeout``                   :class:`~upnpy.TransportTimeout`
+``requests.RequestException``          :class:`~upnpy.TransportError`
+:class:`~._exceptions.FramingError`    :class:`~upnpy.TransportError`
+:class:`~._exceptions.XMLError`        *malformed* (the error of the document's kind)
+=====================================  ==============================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+from typing import Iterator, Optional, Type
+
+from ._exceptions import (
+    DescriptionError,
+    FramingError,
+    TransportError,
+    TransportTimeout,
+    UPnPError,
+    XMLError,
+)
+
+__all__ = ["translate", "with_cause"]
+
+
+def with_cause(error: UPnPError, cause: BaseException) -> UPnPError:
+    """*error* with *cause* kept on ``.cause`` (for ``raise with_cause(...) from None``)."""
+    error.cause = cause
+    return error
+
+
+def _requests_error(exc: BaseException) -> Optional[Type[TransportError]]:
+    """The class for a requests exception (requests is only loaded if a user brought it)."""
+    requests = sys.modules.get("requests")
+    if requests is None or not isinstance(exc, requests.RequestException):
+        return None
+    return TransportTimeout if isinstance(exc, requests.Timeout) else TransportError
+
+
+def _translated(
+    exc: Exception, url: Optional[str], status: Optional[int], malformed: Type[UPnPError]
+) -> Optional[UPnPError]:
+    if isinstance(exc, XMLError):
+        if issubclass(malformed, TransportError):
+            return malformed(str(exc), url=url, status=status)
+        if issubclass(malformed, DescriptionError):
+            return malformed(str(exc), url=url)
+        return malformed(str(exc))
+    kind = _requests_error(exc)  # before OSError: requests' errors are IOErrors too
+    if kind is not None:
+        return kind(f"request failed: {exc}", url=url, status=status)
+    if isinstance(exc, FramingError):
+        return TransportError(str(exc), url=url, status=status)
+    if isinstance(exc, (TimeoutError, socket.timeout)):  # one class since Python 3.10
+        detail = str(exc)
+        message = "timed out" if detail in ("", "timed out") else f"timed out: {detail}"
+        return TransportTimeout(message, url=url, status=status)
+    if isinstance(exc, OSError):
+        return TransportError(f"connection failed: {exc}", url=url, status=status)
+    return None
+
+
+@contextlib.contextmanager
+def translate(
+    url: Optional[str] = None,
+    *,
+    status: Optional[int] = None,
+    malformed: Type[UPnPError] = TransportError,
+) -> Iterator[None]:
+    """Translate what the block raises by the table in this module's docstring.
+
+    :param url: the URL being exchanged with, for the error.
+    :param status: the HTTP status, when the status line has already arrived.
+    :param malformed: the error a malformed XML document becomes (a SOAP answer is a
+        :class:`~upnpy.TransportError`, a description a :class:`~upnpy.DescriptionError`).
+    """
+    try:
+        yield
+    except UPnPError:
+        raise
+    except Exception as exc:
+        error = _translated(exc, url, status, malformed)
+        if error is None:
+            raise
+        raise with_cause(error, exc) from None

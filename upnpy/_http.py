@@ -1,0 +1,149 @@
+"""HTTP pieces every exchange shares: the User-Agent, timeouts, capped reads, chunked bodies.
+
+requests has no default timeout and no size limit: every body upnpy reads from a device is
+capped in size (:class:`~._exceptions.BodyTooLarge`) and bounded in time. The chunked-body
+decoder :func:`read_chunked` serves both the client (:mod:`upnpy._transport`) and the GENA
+callback server (:mod:`upnpy._gena_server`); it raises the low-level failures of
+:mod:`upnpy._exceptions`, which :func:`upnpy._errors.translate` turns into upnpy errors.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import time
+from typing import TYPE_CHECKING, Callable, Optional, Tuple, Union
+
+from ._exceptions import BodyTooLarge, FramingError
+from ._version import __version__
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = [
+    "USER_AGENT",
+    "DEFAULT_HTTP_TIMEOUT",
+    "RECV_SIZE",
+    "MAX_HEAD",
+    "Timeout",
+    "as_timeout",
+    "new_session",
+    "read_capped",
+    "read_chunked",
+]
+
+
+#: ``OS/version UPnP/1.1 product/version``, space-separated as UDA 1.1 asks.
+USER_AGENT = (
+    f"{platform.system() or 'Unknown'}/{platform.release() or '0'} UPnP/1.1 upnpy/{__version__}"
+)
+
+#: (connect, read) in seconds for every HTTP exchange. UDA gives a device 30 s to answer an
+#: action. (Not to be confused with a subscription's duration, :data:`upnpy._gena.DEFAULT_DURATION`.)
+DEFAULT_HTTP_TIMEOUT: Tuple[float, float] = (5.0, 30.0)
+
+#: Bytes asked of a socket or stream per read.
+RECV_SIZE = 64 * 1024
+#: The largest status line plus headers (or chunk trailers) accepted, in bytes.
+MAX_HEAD = 64 * 1024
+
+Timeout = Union[float, Tuple[float, float]]
+
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?")
+
+
+def as_timeout(timeout: Optional[Timeout]) -> Tuple[float, float]:
+    """Normalise a user's timeout (a number or a ``(connect, read)`` pair)."""
+    if timeout is None:
+        return DEFAULT_HTTP_TIMEOUT
+    if isinstance(timeout, (int, float)):
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, not {timeout!r}")
+        return (float(timeout), float(timeout))
+    connect, read = timeout
+    return (float(connect), float(read))
+
+
+def new_session() -> requests.Session:
+    """A session for one device: keep-alive, our User-Agent, no proxy/netrc lookups.
+
+    ``trust_env`` is off: a device on the LAN is never reached through a proxy, and reading
+    the environment and ``~/.netrc`` on every request costs more than the request itself.
+    """
+    import requests  # imported on first use: `import upnpy` stays cheap
+
+    session = requests.Session()
+    session.trust_env = False
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def read_capped(response: requests.Response, limit: int, *, deadline: Optional[float] = None) -> bytes:
+    """Read a streamed requests response body, refusing more than *limit* bytes.
+
+    :param response: a response obtained with ``stream=True``; it is closed here.
+    :param limit: the largest body accepted, in bytes.
+    :param deadline: a :func:`time.monotonic` instant after which reading stops, so a
+        device that drips bytes cannot hold the caller beyond it.
+    :raises BodyTooLarge: when the body is over *limit*.
+    :raises TimeoutError: when the deadline passes.
+    :raises requests.RequestException: when the connection breaks while reading.
+    """
+    try:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(limit, int(declared))
+        body = bytearray()
+        for chunk in response.iter_content(RECV_SIZE):
+            body += chunk
+            if len(body) > limit:
+                raise BodyTooLarge(limit)
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError("the body arrived too slowly")
+        return bytes(body)
+    finally:
+        response.close()
+
+
+def read_chunked(buf: bytes, more: Callable[[], bytes], limit: int) -> Tuple[bytes, bytes]:
+    """Decode a ``Transfer-Encoding: chunked`` body (RFC 9112 §7.1).
+
+    :param buf: the bytes already read after the headers.
+    :param more: returns the next bytes of the connection, ``b""`` once it is closed (it
+        enforces the caller's timeouts by raising).
+    :param limit: the largest decoded body accepted, in bytes.
+    :returns: ``(body, rest)``: the decoded body and the bytes read past its end.
+    :raises BodyTooLarge: when the body is over *limit*.
+    :raises FramingError: for a malformed chunk size (hex digits only), a chunk not followed
+        by CRLF, oversized trailers, or a connection closed inside the body.
+    """
+    body = bytearray()
+
+    def fill(enough: Callable[[], bool], cap: int) -> None:
+        nonlocal buf
+        while not enough():
+            if len(buf) > cap:
+                raise FramingError("chunked body: a line without end")
+            data = more()
+            if not data:
+                raise FramingError("connection closed inside a chunked body")
+            buf += data
+
+    while True:
+        fill(lambda: b"\r\n" in buf, 1024)
+        line, buf = buf.split(b"\r\n", 1)
+        match = _CHUNK_SIZE.fullmatch(line.strip(b" \t"))
+        if match is None:
+            raise FramingError(f"bad chunk size {line[:20]!r}")
+        size = int(match.group(1), 16)
+        if size == 0:  # optional trailer fields, then a blank line
+            fill(lambda: (b"\r\n" + buf).find(b"\r\n\r\n") >= 0, MAX_HEAD)
+            _, buf = (b"\r\n" + buf).split(b"\r\n\r\n", 1)
+            return bytes(body), buf
+        if len(body) + size > limit:
+            raise BodyTooLarge(limit)
+        fill(lambda: len(buf) >= size + 2, size + 2 + RECV_SIZE)
+        if buf[size : size + 2] != b"\r\n":
+            raise FramingError("chunked body: a chunk is not followed by CRLF")
+        body += buf[:size]
+        buf = buf[size + 2 :]
