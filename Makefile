@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Root with `ip netns`: the test LAN can be built.
 CAN_LAB := $(shell [ "$$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1 && echo yes)
 
-.PHONY: all venv test demo bench lab-shell lab-up lab-clean clean
+.PHONY: all venv lint test demo bench lab-shell lab-up lab-clean clean
 
 all: test
 
@@ -22,8 +22,16 @@ $(VENV)/.installed: setup.cfg setup.py pyproject.toml
 
 venv: $(VENV)/.installed
 
-## make test: every test; the interop tests inside the lab's client namespace when root.
-test: venv
+## make lint: ruff (the rule set is written down in pyproject.toml) and mypy --strict (setup.cfg).
+LINTED := upnpy tests bench examples
+
+lint: venv
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
+	$(PY) -m mypy
+
+## make test: lint, then every test; the interop tests inside the lab's client namespace when root.
+test: venv lint
 ifeq ($(CAN_LAB),yes)
 	$(LAB) run $(PY) -m pytest $(PYTEST_ARGS) tests
 else

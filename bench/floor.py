@@ -50,7 +50,7 @@ def soap_request(control_url: str, service_type: str, action: str) -> Request:
         '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
         's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>'
         f'<u:{action} xmlns:u="{service_type}"></u:{action}></s:Body></s:Envelope>'
-    ).encode("utf-8")
+    ).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
         'Content-Type: text/xml; charset="utf-8"\r\n'
@@ -76,7 +76,7 @@ def exchange(request: Request, timeout: float = 5.0) -> Tuple[int, bytes]:
             if not chunk:
                 raise ConnectionError("closed before the end of the headers")
             buf += chunk
-        head, body = buf[:end], buf[end + 4:]
+        head, body = buf[:end], buf[end + 4 :]
         lines = head.split(b"\r\n")
         status = int(lines[0].split(None, 2)[1])
         length: Optional[int] = None
@@ -113,7 +113,7 @@ def _dechunk(data: bytes) -> bytes:
         if size == 0:
             break
         out += rest[:size]
-        data = rest[size + 2:]
+        data = rest[size + 2 :]
     return bytes(out)
 
 
@@ -136,7 +136,9 @@ def find_service(location: str, service_type: str) -> ServiceUrls:
     ns = {"d": "urn:schemas-upnp-org:device-1-0"}
     base = (root.findtext("d:URLBase", default="", namespaces=ns) or "").strip() or location
     for service in root.iter("{urn:schemas-upnp-org:device-1-0}service"):
-        if (service.findtext("d:serviceType", default="", namespaces=ns) or "").strip() == service_type:
+        if (
+            service.findtext("d:serviceType", default="", namespaces=ns) or ""
+        ).strip() == service_type:
             scpd = (service.findtext("d:SCPDURL", default="", namespaces=ns) or "").strip()
             control = (service.findtext("d:controlURL", default="", namespaces=ns) or "").strip()
             return ServiceUrls(location, service_type, urljoin(base, scpd), urljoin(base, control))
@@ -145,7 +147,7 @@ def find_service(location: str, service_type: str) -> ServiceUrls:
 
 def msearch(st: str, mx: int) -> bytes:
     return (
-        "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
+        'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\n'
         f"MX: {mx}\r\nST: {st}\r\n\r\n"
     ).encode("ascii")
 

@@ -20,8 +20,23 @@ def show(expr, value):
 
 def nat_rules():
     gw_ns = os.environ["UPNPY_LAB_GW_NS"]
-    out = subprocess.run(["ip", "netns", "exec", gw_ns, "nft", "list", "chain", "inet", "filter",
-                          "prerouting_miniupnpd"], capture_output=True, text=True, timeout=10).stdout
+    out = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            gw_ns,
+            "nft",
+            "list",
+            "chain",
+            "inet",
+            "filter",
+            "prerouting_miniupnpd",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
     return [line.strip() for line in out.splitlines() if "dnat" in line] or ["(no DNAT rules)"]
 
 
@@ -37,12 +52,14 @@ def main():
 
     title("A device is a tree of devices and services")
     router = next(d for d in devices if "InternetGatewayDevice" in d.device_type)
+
     def tree(device, indent="  "):
         print(f"{indent}{device.friendly_name}  [{device.device_type.split(':')[-2]}]")
         for service in device.services:
             print(f"{indent}  · {service.name}  ({service.service_id})")
         for child in device.devices:
             tree(child, indent + "    ")
+
     tree(router)
 
     title("Services are attributes; actions are methods read from the SCPD")
@@ -55,11 +72,21 @@ def main():
     show("wan.GetStatusInfo()", wan.GetStatusInfo())
 
     title("Map a port: the gateway's nftables NAT chain really changes")
-    wan.AddPortMapping(NewRemoteHost="", NewExternalPort=8080, NewProtocol="TCP", NewInternalPort=8080,
-                       NewInternalClient=client, NewEnabled=True,
-                       NewPortMappingDescription="upnpy demo <&>", NewLeaseDuration=3600)
+    wan.AddPortMapping(
+        NewRemoteHost="",
+        NewExternalPort=8080,
+        NewProtocol="TCP",
+        NewInternalPort=8080,
+        NewInternalClient=client,
+        NewEnabled=True,
+        NewPortMappingDescription="upnpy demo <&>",
+        NewLeaseDuration=3600,
+    )
     print("  nft:", *nat_rules(), sep="\n    ")
-    show('wan.GetSpecificPortMappingEntry("", 8080, "TCP")', wan.GetSpecificPortMappingEntry("", 8080, "TCP"))
+    show(
+        'wan.GetSpecificPortMappingEntry("", 8080, "TCP")',
+        wan.GetSpecificPortMappingEntry("", 8080, "TCP"),
+    )
     wan.DeletePortMapping(NewRemoteHost="", NewExternalPort=8080, NewProtocol="TCP")
     print("  after DeletePortMapping, nft:", *nat_rules(), sep="\n    ")
 

@@ -93,7 +93,9 @@ def _public(obj: _T) -> _T:
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
-        value = globals()[name] = _public(getattr(importlib.import_module(_LAZY[name], __name__), name))
+        value = globals()[name] = _public(
+            getattr(importlib.import_module(_LAZY[name], __name__), name)
+        )
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -18,10 +18,10 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
-from ._version import __version__
 from ._discovery import discover
 from ._exceptions import UPnPError
 from ._proxy import Device
+from ._version import __version__
 
 
 def _jsonable(value: Any) -> Any:
@@ -35,13 +35,18 @@ def _jsonable(value: Any) -> Any:
 def _device_dict(device: Device, actions: bool = False) -> Dict[str, Any]:
     services = []
     for service in device.services:
-        entry: Dict[str, Any] = {"service_type": service.service_type, "service_id": service.service_id,
-                                 "control_url": service.control_url}
+        entry: Dict[str, Any] = {
+            "service_type": service.service_type,
+            "service_id": service.service_id,
+            "control_url": service.control_url,
+        }
         if actions:
             try:
                 entry["actions"] = {
-                    name: {"in": [a.name for a in action.in_arguments],
-                           "out": [a.name for a in action.out_arguments]}
+                    name: {
+                        "in": [a.name for a in action.in_arguments],
+                        "out": [a.name for a in action.out_arguments],
+                    }
                     for name, action in service.actions.items()
                 }
             except UPnPError as exc:
@@ -64,7 +69,8 @@ def _print_tree(device: Device, actions: bool, indent: str = "") -> None:
         if actions:
             try:
                 for action in service.actions.values():
-                    print(f"{indent}      {action.name}({', '.join(a.name for a in action.in_arguments)})")
+                    params = ", ".join(a.name for a in action.in_arguments)
+                    print(f"{indent}      {action.name}({params})")
             except UPnPError as exc:
                 print(f"{indent}      (SCPD unavailable: {exc})")
     for child in device.devices:

@@ -51,9 +51,15 @@ _TIME_TEXT = re.compile(_TIME + _ZONE, re.ASCII)
 
 #: Inclusive ranges of the integer types; ``int`` is bounded like ``i4`` (as gupnp does).
 _INT_RANGES = {
-    "ui1": (0, 2**8 - 1), "ui2": (0, 2**16 - 1), "ui4": (0, 2**32 - 1), "ui8": (0, 2**64 - 1),
-    "i1": (-(2**7), 2**7 - 1), "i2": (-(2**15), 2**15 - 1),
-    "i4": (-(2**31), 2**31 - 1), "i8": (-(2**63), 2**63 - 1), "int": (-(2**31), 2**31 - 1),
+    "ui1": (0, 2**8 - 1),
+    "ui2": (0, 2**16 - 1),
+    "ui4": (0, 2**32 - 1),
+    "ui8": (0, 2**64 - 1),
+    "i1": (-(2**7), 2**7 - 1),
+    "i2": (-(2**15), 2**15 - 1),
+    "i4": (-(2**31), 2**31 - 1),
+    "i8": (-(2**63), 2**63 - 1),
+    "int": (-(2**31), 2**31 - 1),
 }
 _R4_MAX = 3.40282347e38
 _FIXED_LIMIT = Decimal(10) ** 14  # at most 14 digits before the point
@@ -70,6 +76,7 @@ def _wrong(value: Any, expected: str, dt: str) -> ValueError:
 
 
 # -- integers -------------------------------------------------------------------------------------
+
 
 def _int_parse(text: str, dt: str) -> int:
     stripped = text.strip(XML_WHITESPACE)
@@ -94,6 +101,7 @@ def _int_value(value: Any, dt: str) -> int:
 
 
 # -- floats (r4, r8, number, float) and fixed.14.4 ------------------------------------------------
+
 
 def _float_check(number: float, dt: str) -> float:
     if math.isnan(number):
@@ -171,6 +179,7 @@ def _fixed_parse(text: str, dt: str) -> float:
 
 # -- boolean --------------------------------------------------------------------------------------
 
+
 def _bool_parse(text: str, dt: str) -> bool:
     word = text.strip(XML_WHITESPACE).lower()
     if word in TRUE_WORDS or word in FALSE_WORDS:
@@ -189,6 +198,7 @@ def _bool_value(value: Any, dt: str) -> bool:
 
 
 # -- text: string, char, uri, uuid ----------------------------------------------------------------
+
 
 def _text_check(text: str, dt: str) -> str:
     if dt == "char" and len(text) != 1:
@@ -218,6 +228,7 @@ def _text_value(value: Any, dt: str) -> str:
 
 
 # -- date, dateTime(.tz), time(.tz) ---------------------------------------------------------------
+
 
 def _zone_parse(text: Optional[str]) -> Optional[datetime.timezone]:
     if not text:
@@ -284,20 +295,29 @@ def _datetime_parse(text: str, dt: str) -> datetime.datetime:
     if hour is None:
         return datetime.datetime(int(year), int(month), int(day))
     return datetime.datetime(
-        int(year), int(month), int(day), int(hour), int(minute), int(second),
-        _microseconds(fraction), tzinfo=_zone_parse(zone),
+        int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        int(second),
+        _microseconds(fraction),
+        tzinfo=_zone_parse(zone),
     )
 
 
 def _datetime_value(value: Any, dt: str) -> datetime.datetime:
+    moment: datetime.datetime
     if isinstance(value, str):
-        value = _datetime_parse(value, dt)
-    elif not isinstance(value, datetime.datetime):
-        if not isinstance(value, datetime.date):
-            raise _wrong(value, "a datetime.datetime (or a date, meaning midnight)", dt)
-        value = datetime.datetime.combine(value, datetime.time())
-    _zone_check(value, dt)
-    return value
+        moment = _datetime_parse(value, dt)
+    elif isinstance(value, datetime.datetime):
+        moment = value
+    elif isinstance(value, datetime.date):
+        moment = datetime.datetime.combine(value, datetime.time())
+    else:
+        raise _wrong(value, "a datetime.datetime (or a date, meaning midnight)", dt)
+    _zone_check(moment, dt)
+    return moment
 
 
 def _clock_format(value: Union[datetime.datetime, datetime.time], dt: str) -> str:
@@ -318,14 +338,17 @@ def _time_parse(text: str, dt: str) -> datetime.time:
 
 def _time_value(value: Any, dt: str) -> datetime.time:
     if isinstance(value, str):
-        value = _time_parse(value, dt)
-    elif not isinstance(value, datetime.time):
+        clock = _time_parse(value, dt)
+    elif isinstance(value, datetime.time):
+        clock = value
+    else:
         raise _wrong(value, "a datetime.time", dt)
-    _zone_check(value, dt)
-    return value
+    _zone_check(clock, dt)
+    return clock
 
 
 # -- binary ---------------------------------------------------------------------------------------
+
 
 def _bytes_value(value: Any, dt: str) -> bytes:
     if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -345,6 +368,7 @@ def _hex_parse(text: str, dt: str) -> bytes:
 
 
 # -- the table ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Family:
@@ -395,6 +419,7 @@ def _family(var: StateVariableInfo) -> Tuple[str, _Family]:
 
 # -- constraints ----------------------------------------------------------------------------------
 
+
 def _exact(number: Union[int, float, Decimal]) -> Fraction:
     """The number as written: ``0.1`` is 1/10, so steps of 0.1 land on 0.3."""
     return Fraction(repr(number)) if isinstance(number, float) else Fraction(number)
@@ -406,8 +431,9 @@ def _number(number: Union[int, float]) -> str:
     return repr(number)
 
 
-def _check_constraints(value: Any, text: str, name: str, family: _Family,
-                       var: StateVariableInfo) -> None:
+def _check_constraints(
+    value: Any, text: str, name: str, family: _Family, var: StateVariableInfo
+) -> None:
     if family.numeric:
         exact = _exact(value)
         low, high, step = var.minimum, var.maximum, var.step
@@ -440,6 +466,7 @@ def _in_list(text: str, allowed: Tuple[str, ...], name: str, family: _Family) ->
 
 # -- public API -----------------------------------------------------------------------------------
 
+
 def encode(value: Any, var: StateVariableInfo, *, argument: str = "") -> str:
     """Check a Python value against a state variable and return its UPnP text.
 
@@ -457,11 +484,13 @@ def encode(value: Any, var: StateVariableInfo, *, argument: str = "") -> str:
         canonical = family.value(value, name)
         text = family.format(canonical, name)
         _check_constraints(canonical, text, name, family, var)
-    except ValueError as exc:
-        raise ValidationError(
-            str(exc), argument=argument or var.name, value=value, data_type=var.data_type
-        ) from exc
-    return text
+    except ValueError as exc:  # the message says it all: no internal traceback above ours
+        message = str(exc)
+    else:
+        return text
+    raise ValidationError(
+        message, argument=argument or var.name, value=value, data_type=var.data_type
+    )
 
 
 def parse(text: str, var: StateVariableInfo) -> Any:

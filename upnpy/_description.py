@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import sys
 import warnings
-from types import MappingProxyType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from types import FrameType, MappingProxyType
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urljoin
 
 from ._errors import translate
@@ -73,11 +73,13 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
     """
     scpd = _document(data, url, "scpd")
     actions = _by_name(
-        (_action(node, url) for group in children(scpd, "actionList")
-         for node in children(group, "action")), "action", url)
+        (_action(node, url) for node in _listed(scpd, "actionList", "action")), "action", url
+    )
     variables = _by_name(
-        (_variable(node, url) for table in children(scpd, "serviceStateTable")
-         for node in children(table, "stateVariable")), "state variable", url)
+        (_variable(node, url) for node in _listed(scpd, "serviceStateTable", "stateVariable")),
+        "state variable",
+        url,
+    )
     return ScpdInfo(MappingProxyType(actions), MappingProxyType(variables))
 
 
@@ -96,9 +98,11 @@ def _by_name(records: Iterable[Optional[Any]], what: str, url: str) -> Dict[str,
 
 # -- reading the document -------------------------------------------------------------------------
 
+
 def _warn(message: str, url: str) -> None:
     """Warn with a UPnPWarning attributed to the first caller outside this module."""
-    frame, level = sys._getframe(1), 2
+    frame: Optional[FrameType] = sys._getframe(1)
+    level = 2
     while frame is not None and frame.f_globals.get("__name__") == __name__:
         frame, level = frame.f_back, level + 1
     warnings.warn(f"{message} ({url})" if url else message, UPnPWarning, stacklevel=level)
@@ -116,6 +120,13 @@ def _document(data: bytes, url: str, expected: str) -> Any:
 
 
 # -- small accessors ------------------------------------------------------------------------------
+
+
+def _listed(node: Any, list_name: str, item_name: str) -> Iterator[Any]:
+    """The items of every ``<list_name>`` child: ``<serviceList><service/>...``."""
+    for group in children(node, list_name):
+        yield from children(group, item_name)
+
 
 def _optional(node: Any, name: str) -> Optional[str]:
     """The text of child *name*, or ``None`` when it is missing or empty."""
@@ -164,6 +175,7 @@ def _web_url(node: Any, name: str, base: str, url: str) -> Optional[str]:
 
 # -- device description ---------------------------------------------------------------------------
 
+
 def _spec_version(root: Any) -> Optional[Tuple[int, int]]:
     spec = child(root, "specVersion")
     major, minor = _small_int(spec, "major"), _small_int(spec, "minor")
@@ -176,19 +188,23 @@ def _base_url(root: Any, location: str) -> str:
     return _join(location, cleaned, location) if cleaned else location
 
 
-def _device(node: Mapping, base: str, url: str, depth: int,
-            spec_version: Optional[Tuple[int, int]] = None) -> DeviceInfo:
+def _device(
+    node: Mapping[str, Any],
+    base: str,
+    url: str,
+    depth: int,
+    spec_version: Optional[Tuple[int, int]] = None,
+) -> DeviceInfo:
     if depth > MAX_DEVICE_DEPTH:
         raise DescriptionError(
             f"embedded devices nested more than {MAX_DEVICE_DEPTH} levels deep", url=url
         )
     embedded: List[DeviceInfo] = []
-    for device_list in children(node, "deviceList"):
-        for sub in children(device_list, "device"):
-            if isinstance(sub, dict):
-                embedded.append(_device(sub, base, url, depth + 1))
-            else:
-                _warn("skipping an empty embedded <device>", url)
+    for sub in _listed(node, "deviceList", "device"):
+        if isinstance(sub, dict):
+            embedded.append(_device(sub, base, url, depth + 1))
+        else:
+            _warn("skipping an empty embedded <device>", url)
     return DeviceInfo(
         device_type=text(node, "deviceType", ""),
         friendly_name=text(node, "friendlyName", ""),
@@ -210,43 +226,46 @@ def _device(node: Mapping, base: str, url: str, depth: int,
     )
 
 
-def _icons(device: Mapping, base: str, url: str) -> List[IconInfo]:
+def _icons(device: Mapping[str, Any], base: str, url: str) -> List[IconInfo]:
     icons = []
-    for icon_list in children(device, "iconList"):
-        for icon in children(icon_list, "icon"):
-            icon_url = _url(icon, "url", base, url)
-            if not icon_url:  # nothing to fetch: not an icon
-                continue
-            icons.append(IconInfo(
+    for icon in _listed(device, "iconList", "icon"):
+        icon_url = _url(icon, "url", base, url)
+        if not icon_url:  # nothing to fetch: not an icon
+            continue
+        icons.append(
+            IconInfo(
                 mimetype=text(icon, "mimetype", ""),
                 width=_small_int(icon, "width"),
                 height=_small_int(icon, "height"),
                 depth=_small_int(icon, "depth"),
                 url=icon_url,
-            ))
+            )
+        )
     return icons
 
 
-def _services(device: Mapping, base: str, url: str) -> List[ServiceInfo]:
+def _services(device: Mapping[str, Any], base: str, url: str) -> List[ServiceInfo]:
     services = []
-    for service_list in children(device, "serviceList"):
-        for service in children(service_list, "service"):
-            service_type = text(service, "serviceType") or ""
-            if not service_type:
-                who = text(device, "friendlyName") or text(device, "UDN") or "a device"
-                _warn(f"skipping a service of {who} with no serviceType", url)
-                continue
-            services.append(ServiceInfo(
+    for service in _listed(device, "serviceList", "service"):
+        service_type = text(service, "serviceType") or ""
+        if not service_type:
+            who = text(device, "friendlyName") or text(device, "UDN") or "a device"
+            _warn(f"skipping a service of {who} with no serviceType", url)
+            continue
+        services.append(
+            ServiceInfo(
                 service_type=service_type,
                 service_id=text(service, "serviceId", ""),
                 scpd_url=_url(service, "SCPDURL", base, url),
                 control_url=_url(service, "controlURL", base, url),
                 event_sub_url=_url(service, "eventSubURL", base, url),
-            ))
+            )
+        )
     return services
 
 
 # -- SCPD -----------------------------------------------------------------------------------------
+
 
 def _action(node: Any, url: str) -> Optional[ActionInfo]:
     name = _name(node, "name")
@@ -254,11 +273,10 @@ def _action(node: Any, url: str) -> Optional[ActionInfo]:
         _warn("skipping an action with no name", url)
         return None
     arguments = []
-    for argument_list in children(node, "argumentList"):
-        for arg in children(argument_list, "argument"):
-            argument = _argument(arg, name, url)
-            if argument is not None:
-                arguments.append(argument)
+    for arg in _listed(node, "argumentList", "argument"):
+        argument = _argument(arg, name, url)
+        if argument is not None:
+            arguments.append(argument)
     return ActionInfo(name=name, arguments=tuple(arguments))
 
 
@@ -290,15 +308,20 @@ def _variable(node: Any, url: str) -> Optional[StateVariableInfo]:
         _warn(f"state variable {name} has no dataType; treated as string", url)
         data_type = "string"
     elif data_type not in KNOWN_TYPES:
-        _warn(f"state variable {name} has an unknown dataType {data_type!r}; "
-              "treated as string", url)
+        _warn(
+            f"state variable {name} has an unknown dataType {data_type!r}; treated as string", url
+        )
     allowed = None
     value_lists = children(node, "allowedValueList")
     if value_lists:
-        allowed = tuple(
-            text(value) or "" for value_list in value_lists
-            for value in children(value_list, "allowedValue")
-        ) or None
+        allowed = (
+            tuple(
+                text(value) or ""
+                for value_list in value_lists
+                for value in children(value_list, "allowedValue")
+            )
+            or None
+        )
     minimum = maximum = step = None
     value_range = child(node, "allowedValueRange")
     if value_range is not None:
@@ -306,8 +329,7 @@ def _variable(node: Any, url: str) -> Optional[StateVariableInfo]:
         maximum = _number(value_range, "maximum", name, url)
         step = _number(value_range, "step", name, url)
         if minimum is not None and maximum is not None and minimum > maximum:
-            _warn(f"state variable {name} has minimum {minimum} > maximum {maximum}: "
-                  "swapped", url)
+            _warn(f"state variable {name} has minimum {minimum} > maximum {maximum}: swapped", url)
             minimum, maximum = maximum, minimum
         if step is not None and step <= 0:
             _warn(f"state variable {name} has step {step}: ignored", url)
@@ -342,8 +364,7 @@ def _number(node: Any, field_name: str, variable: str, url: str) -> Optional[Num
                 return number
     except ValueError:  # more digits than int() accepts
         pass
-    _warn(f"state variable {variable}: {field_name} {written[:40]!r} is not a number; ignored",
-          url)
+    _warn(f"state variable {variable}: {field_name} {written[:40]!r} is not a number; ignored", url)
     return None
 
 
@@ -353,6 +374,9 @@ def _flag(written: Optional[str], default: bool, variable: str, what: str, url: 
     word = written.strip().lower()
     if word in TRUE_WORDS or word in FALSE_WORDS:
         return word in TRUE_WORDS
-    _warn(f"state variable {variable}: {what}={written[:40]!r} is not yes/no; "
-          f"read as {'yes' if default else 'no'}", url)
+    _warn(
+        f"state variable {variable}: {what}={written[:40]!r} is not yes/no; "
+        f"read as {'yes' if default else 'no'}",
+        url,
+    )
     return default

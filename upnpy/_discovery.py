@@ -47,8 +47,8 @@ class _Describer:
         self.wakeup.setblocking(False)
         self._waker.setblocking(False)
         self._pool = ThreadPoolExecutor(MAX_FETCHES, thread_name_prefix="upnpy-describe")
-        self._fetches: Dict[str, Future] = {}
-        self._collected: Set[Future] = set()
+        self._fetches: Dict[str, Future[Device]] = {}
+        self._collected: Set[Future[Device]] = set()
         self.devices: Dict[str, Device] = {}  # by UDN, in the order they became ready
 
     def submit(self, location: str) -> None:
@@ -57,7 +57,7 @@ class _Describer:
             self._fetches[location] = future
             future.add_done_callback(self._wake)
 
-    def _wake(self, _: Future) -> None:
+    def _wake(self, _: Future[Device]) -> None:
         try:
             self._waker.send(b"\0")
         except OSError:  # buffer full (already woken), or closed after discover() returned
@@ -107,7 +107,7 @@ class _Describer:
         self._waker.close()
 
 
-def _close_unless(future: Future, kept: Set[int]) -> None:
+def _close_unless(future: Future[Device], kept: Set[int]) -> None:
     """Close the device a finished fetch made, unless discover() returned it."""
     if future.cancelled() or future.exception() is not None:
         return

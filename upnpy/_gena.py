@@ -60,7 +60,7 @@ def duration_seconds(duration: Union[int, float, datetime.timedelta]) -> int:
         duration = duration.total_seconds()  # not .seconds, which drops the days
     if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration >= 1:
         raise ValueError(f"timeout must be a number of seconds >= 1, not {duration!r}")
-    return int(math.ceil(duration))
+    return math.ceil(duration)
 
 
 def subscribe_headers(callback_url: str, seconds: int) -> Dict[str, str]:
@@ -153,4 +153,3 @@ def next_seq(seq: int) -> int:
 def is_stale(seq: int, expected: int) -> bool:
     """Whether *seq* lies behind *expected* (an old or repeated event), modulo 2**32."""
     return (seq - expected) % (1 << 32) >= 1 << 31
-

@@ -70,13 +70,13 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = f"upnpy/{__version__}"
     sys_version = ""
     timeout = READ_TIMEOUT  # socket timeout for every read
-    server: "_HTTPServer"
+    server: _HTTPServer
 
     def handle(self) -> None:
         self.close_connection = True
         self.handle_one_request()
 
-    def do_NOTIFY(self) -> None:  # noqa: N802 - the name http.server dispatches to
+    def do_NOTIFY(self) -> None:
         owner = self.server.owner
         try:
             sid, seq = self._check_headers()
@@ -157,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError as exc:
             log.debug("could not answer a NOTIFY from %s: %s", self.client_address[0], exc)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("callback server: " + format, *args)
 
 
@@ -166,7 +166,7 @@ class _HTTPServer(socketserver.TCPServer):
 
     allow_reuse_address = True
 
-    def __init__(self, address: Tuple[Any, ...], family: int, owner: "CallbackServer") -> None:
+    def __init__(self, address: Tuple[Any, ...], family: int, owner: CallbackServer) -> None:
         self.address_family = family
         self.owner = owner
         self._lock = threading.Lock()
@@ -177,13 +177,16 @@ class _HTTPServer(socketserver.TCPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
-            log.warning("callback server: too many connections; one from %s dropped",
-                        client_address[0])
+            log.warning(
+                "callback server: too many connections; one from %s dropped", client_address[0]
+            )
             self.shutdown_request(request)
             return
         thread = threading.Thread(
-            target=self._serve_one, args=(request, client_address),
-            name=f"upnpy-events-{self.server_address[1]}-conn", daemon=True,
+            target=self._serve_one,
+            args=(request, client_address),
+            name=f"upnpy-events-{self.server_address[1]}-conn",
+            daemon=True,
         )
         with self._lock:
             self._threads.add(thread)
@@ -233,8 +236,8 @@ class CallbackServer:
         self._lock = threading.Lock()
         self._routes: Dict[str, Any] = {}
         self._pending = 0
-        self._backlog: "OrderedDict[str, Tuple[float, List[Notification]]]" = OrderedDict()
-        self._queue: "queue.Queue[Optional[Tuple[Any, Notification]]]" = queue.Queue(MAX_QUEUED)
+        self._backlog: OrderedDict[str, Tuple[float, List[Notification]]] = OrderedDict()
+        self._queue: queue.Queue[Optional[Tuple[Any, Notification]]] = queue.Queue(MAX_QUEUED)
         self._closed = False
         self._httpd = _HTTPServer(sockaddr, family, self)
         self._wake_r, self._wake_w = socket.socketpair()  # close() wakes the idle loop with it
@@ -334,7 +337,7 @@ class CallbackServer:
                 if self._closed:
                     return
                 if any(key.fileobj is self._httpd for key, _ in ready):
-                    self._httpd._handle_request_noblock()  # accept, then process_request
+                    self._httpd._handle_request_noblock()  # type: ignore[attr-defined]  # accept, then process_request
 
     def _dispatch(self) -> None:
         while True:

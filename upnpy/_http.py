@@ -39,7 +39,7 @@ USER_AGENT = (
 )
 
 #: (connect, read) in seconds for every HTTP exchange. UDA gives a device 30 s to answer an
-#: action. (Not to be confused with a subscription's duration, :data:`upnpy._gena.DEFAULT_DURATION`.)
+#: action. (Not a subscription's duration: that is :data:`upnpy._gena.DEFAULT_DURATION`.)
 DEFAULT_HTTP_TIMEOUT: Tuple[float, float] = (5.0, 30.0)
 
 #: Bytes asked of a socket or stream per read.
@@ -78,7 +78,9 @@ def new_session() -> requests.Session:
     return session
 
 
-def read_capped(response: requests.Response, limit: int, *, deadline: Optional[float] = None) -> bytes:
+def read_capped(
+    response: requests.Response, limit: int, *, deadline: Optional[float] = None
+) -> bytes:
     """Read a streamed requests response body, refusing more than *limit* bytes.
 
     :param response: a response obtained with ``stream=True``; it is closed here.
@@ -105,6 +107,22 @@ def read_capped(response: requests.Response, limit: int, *, deadline: Optional[f
         response.close()
 
 
+def _more(buf: bytes, more: Callable[[], bytes]) -> bytes:
+    data = more()
+    if not data:
+        raise FramingError("connection closed inside a chunked body")
+    return buf + data
+
+
+def _until(buf: bytes, more: Callable[[], bytes], marker: bytes, cap: int) -> bytes:
+    """*buf* extended until it holds *marker*; more than *cap* bytes without it is an error."""
+    while marker not in buf:
+        if len(buf) > cap:
+            raise FramingError("chunked body: a line without end")
+        buf = _more(buf, more)
+    return buf
+
+
 def read_chunked(buf: bytes, more: Callable[[], bytes], limit: int) -> Tuple[bytes, bytes]:
     """Decode a ``Transfer-Encoding: chunked`` body (RFC 9112 §7.1).
 
@@ -118,31 +136,20 @@ def read_chunked(buf: bytes, more: Callable[[], bytes], limit: int) -> Tuple[byt
         by CRLF, oversized trailers, or a connection closed inside the body.
     """
     body = bytearray()
-
-    def fill(enough: Callable[[], bool], cap: int) -> None:
-        nonlocal buf
-        while not enough():
-            if len(buf) > cap:
-                raise FramingError("chunked body: a line without end")
-            data = more()
-            if not data:
-                raise FramingError("connection closed inside a chunked body")
-            buf += data
-
     while True:
-        fill(lambda: b"\r\n" in buf, 1024)
+        buf = _until(buf, more, b"\r\n", 1024)
         line, buf = buf.split(b"\r\n", 1)
         match = _CHUNK_SIZE.fullmatch(line.strip(b" \t"))
         if match is None:
             raise FramingError(f"bad chunk size {line[:20]!r}")
         size = int(match.group(1), 16)
         if size == 0:  # optional trailer fields, then a blank line
-            fill(lambda: (b"\r\n" + buf).find(b"\r\n\r\n") >= 0, MAX_HEAD)
-            _, buf = (b"\r\n" + buf).split(b"\r\n\r\n", 1)
-            return bytes(body), buf
+            buf = _until(b"\r\n" + buf, more, b"\r\n\r\n", MAX_HEAD)
+            return bytes(body), buf.split(b"\r\n\r\n", 1)[1]
         if len(body) + size > limit:
             raise BodyTooLarge(limit)
-        fill(lambda: len(buf) >= size + 2, size + 2 + RECV_SIZE)
+        while len(buf) < size + 2:
+            buf = _more(buf, more)
         if buf[size : size + 2] != b"\r\n":
             raise FramingError("chunked body: a chunk is not followed by CRLF")
         body += buf[:size]

@@ -31,6 +31,7 @@ from typing import (
 from . import _datatypes, _http, _soap
 from ._description import parse_device, parse_scpd
 from ._exceptions import DescriptionError, UPnPError, UPnPWarning
+from ._gena import DEFAULT_DURATION
 from ._records import (
     ActionInfo,
     ArgumentInfo,
@@ -67,7 +68,7 @@ def _short_type(urn: str) -> Tuple[str, str]:
 
 def _service_id_name(service_id: str) -> str:
     """The id after ``:serviceId:`` (``SwitchPower:1`` for GUPnP, ``WANIPConn1`` for IGD)."""
-    head, sep, tail = service_id.partition(":serviceId:")
+    _, sep, tail = service_id.partition(":serviceId:")
     return tail if sep else service_id.rpartition(":")[2]
 
 
@@ -80,7 +81,7 @@ class Action:
     """
 
     def __init__(
-        self, service: "Service", info: ActionInfo, variables: Mapping[str, StateVariableInfo]
+        self, service: Service, info: ActionInfo, variables: Mapping[str, StateVariableInfo]
     ) -> None:
         self.service = service
         self.info = info
@@ -88,7 +89,9 @@ class Action:
         self.__qualname__ = f"{service.name}.{info.name}"
         self.__module__ = "upnpy"
         self._in = tuple((arg, _variable_for(service, arg, variables)) for arg in info.in_arguments)
-        self._out = tuple((arg, _variable_for(service, arg, variables)) for arg in info.out_arguments)
+        self._out = tuple(
+            (arg, _variable_for(service, arg, variables)) for arg in info.out_arguments
+        )
         self.__signature__ = inspect.Signature(
             [
                 inspect.Parameter(
@@ -104,7 +107,7 @@ class Action:
 
     # pydoc and IPython document "routines" with their signature; a non-data descriptor
     # counts as one (inspect.ismethoddescriptor), so help(action) shows the real docs.
-    def __get__(self, obj: Any, objtype: Any = None) -> "Action":
+    def __get__(self, obj: Any, objtype: Any = None) -> Action:
         return self
 
     @property
@@ -210,7 +213,7 @@ class Action:
 
 
 def _variable_for(
-    service: "Service", arg: ArgumentInfo, variables: Mapping[str, StateVariableInfo]
+    service: Service, arg: ArgumentInfo, variables: Mapping[str, StateVariableInfo]
 ) -> StateVariableInfo:
     """The state variable that types *arg*; an unknown one is treated as a string."""
     var = variables.get(arg.related_state_variable)
@@ -264,7 +267,7 @@ class Service(_ItemsAsAttributes):
 
     _READY = "info"
 
-    def __init__(self, info: ServiceInfo, device: "Device") -> None:
+    def __init__(self, info: ServiceInfo, device: Device) -> None:
         self.info = info
         self.device = device
         self.name, self.version = _short_type(info.service_type)
@@ -306,12 +309,16 @@ class Service(_ItemsAsAttributes):
                 if not self.scpd_url:
                     raise DescriptionError(f"service {self.service_type} has no SCPDURL")
                 data = fetch(
-                    self.device._transport, self.scpd_url, timeout=self.device._timeout,
+                    self.device._transport,
+                    self.scpd_url,
+                    timeout=self.device._timeout,
                     limit=MAX_DESCRIPTION,
                 )
                 scpd = parse_scpd(data, self.scpd_url)
-                actions = {name: Action(self, info, scpd.state_variables)
-                           for name, info in scpd.actions.items()}
+                actions = {
+                    name: Action(self, info, scpd.state_variables)
+                    for name, info in scpd.actions.items()
+                }
                 self._scpd = scpd  # before _actions: readers test _actions without the lock
                 self._actions = MappingProxyType(actions)
             return self._actions
@@ -331,7 +338,7 @@ class Service(_ItemsAsAttributes):
     def subscribe(
         self,
         callback: Optional[Callable[[Event], Any]] = None,
-        timeout: Union[float, datetime.timedelta] = 300,
+        timeout: Union[float, datetime.timedelta] = DEFAULT_DURATION,
         auto_renew: bool = True,
         *,
         callback_url: Optional[str] = None,
@@ -361,8 +368,16 @@ class Service(_ItemsAsAttributes):
 
         device = self.device
         return subscribe(
-            self, self.event_sub_url, device._session, device._timeout, self._event_types(),
-            callback, timeout, auto_renew, callback_url=callback_url, bind=bind,
+            self,
+            self.event_sub_url,
+            device._session,
+            device._timeout,
+            self._event_types(),
+            callback,
+            timeout,
+            auto_renew,
+            callback_url=callback_url,
+            bind=bind,
         )
 
     def _event_types(self) -> Mapping[str, StateVariableInfo]:
@@ -378,7 +393,9 @@ class Service(_ItemsAsAttributes):
         try:
             return actions[name]
         except KeyError:
-            raise KeyError(f"{self.name} has no action {name!r}; it has: {', '.join(actions)}") from None
+            raise KeyError(
+                f"{self.name} has no action {name!r}; it has: {', '.join(actions)}"
+            ) from None
 
     def __dir__(self) -> List[str]:
         names = list(super().__dir__())
@@ -449,7 +466,7 @@ class Device(_ItemsAsAttributes):
         timeout: Optional[_http.Timeout] = None,
         session: Optional[requests.Session] = None,
         transport: Optional[Transport] = None,
-    ) -> "Device":
+    ) -> Device:
         """Build a device from an already parsed description (no network I/O).
 
         *transport* (used by :func:`upnpy.discover`) takes precedence over *session*.
@@ -458,8 +475,14 @@ class Device(_ItemsAsAttributes):
         device._setup(info, location, transport or as_transport(session), timeout, session)
         return device
 
-    def _setup(self, info: DeviceInfo, location: str, transport: Transport,
-               timeout: Optional[_http.Timeout], session: Optional[requests.Session]) -> None:
+    def _setup(
+        self,
+        info: DeviceInfo,
+        location: str,
+        transport: Transport,
+        timeout: Optional[_http.Timeout],
+        session: Optional[requests.Session],
+    ) -> None:
         self.info = info
         self.location = location
         self._transport = transport
@@ -542,7 +565,7 @@ class Device(_ItemsAsAttributes):
         """This device's services, then every embedded device's, depth first."""
         return self.services + tuple(s for d in self.devices for s in d.all_services)
 
-    def walk(self) -> Iterator["Device"]:
+    def walk(self) -> Iterator[Device]:
         """This device and every embedded device, depth first."""
         yield self
         for device in self.devices:
@@ -579,7 +602,8 @@ class Device(_ItemsAsAttributes):
             raise KeyError(f"{self.friendly_name!r} has no service {key!r}; services: {known}")
         candidates = "; ".join(
             f"{s.service_id} ({s.service_type}) in {s.device.friendly_name!r} {s.device.udn},"
-            f" control {s.control_url}" for s in found
+            f" control {s.control_url}"
+            for s in found
         )
         raise KeyError(f"{key!r} is ambiguous in {self.friendly_name!r}; candidates: {candidates}")
 
@@ -601,9 +625,8 @@ class Device(_ItemsAsAttributes):
         if self._user_session is not None:
             self._user_session.close()
 
-    def __enter__(self) -> "Device":
+    def __enter__(self) -> Device:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
-

@@ -68,7 +68,7 @@ class DeviceInfo:
     presentation_url: Optional[str] = None
     icons: Tuple[IconInfo, ...] = ()
     services: Tuple[ServiceInfo, ...] = ()
-    devices: Tuple["DeviceInfo", ...] = ()
+    devices: Tuple[DeviceInfo, ...] = ()
     #: ``(major, minor)`` of the root's ``specVersion``; ``None`` on embedded devices.
     spec_version: Optional[Tuple[int, int]] = None
     #: the URL that relative URLs were resolved against (URLBase, else the location).

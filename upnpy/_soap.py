@@ -93,7 +93,7 @@ def _raw_text(node: Any) -> str:
     return _xml.text(node, strip=False) or ""
 
 
-def _find_holder(node: Any, name: str) -> Optional[Mapping]:
+def _find_holder(node: Any, name: str) -> Optional[Mapping[str, Any]]:
     """The first mapping, depth first, that has a child called *name*."""
     if isinstance(node, list):
         for item in node:
@@ -149,7 +149,7 @@ def _plain_out_arguments(body: bytes, action: str) -> Optional[Dict[str, Optiona
         local = name.rpartition(":")[2]
         path.append(local)
         depth = len(path)
-        if depth == 1 and local != "Envelope" or depth == 2 and local != "Body":
+        if (depth == 1 and local != "Envelope") or (depth == 2 and local != "Body"):
             raise _NotPlain()
         if depth == 3:
             if local != wanted or found:
@@ -213,8 +213,9 @@ def parse_response(
     if wanted not in elements:  # wrong case, or another name: the first child will do
         similar = [key for key in elements if key.lower() == wanted.lower()]
         if not (similar or elements):
-            raise TransportError("the SOAP Body holds no response element", url=where,
-                                 status=status)
+            raise TransportError(
+                "the SOAP Body holds no response element", url=where, status=status
+            )
         wanted = (similar or list(elements))[0]
     out_args = _elements(_xml.child(soap_body, wanted))
     return {key: _raw_text(value) for key, value in out_args.items()}
@@ -278,5 +279,7 @@ def call(
         if exc.status != 405:
             raise
     extension = {"MAN": f'"{_ENVELOPE_NS}"; ns=01', "01-SOAPACTION": soap_action}
-    reply = link.exchange("M-POST", control_url, {**headers, **extension}, body, limits, MAX_RESPONSE)
+    reply = link.exchange(
+        "M-POST", control_url, {**headers, **extension}, body, limits, MAX_RESPONSE
+    )
     return _interpret(*reply, action, control_url)

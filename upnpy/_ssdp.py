@@ -18,7 +18,7 @@ import selectors
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, cast
+from typing import Dict, Generator, Iterable, Iterator, List, Mapping, Optional, Set, Tuple, cast
 from urllib.parse import urlsplit
 
 import ifaddr
@@ -133,7 +133,8 @@ def _uint31(value: Optional[str]) -> Optional[int]:
     return number if number < 2**31 else None
 
 
-def _reject(address: object, reason: str) -> None:
+def _reject(address: object, reason: str) -> Optional[SSDPResponse]:
+    """Log why a datagram is dropped; always ``None``, for ``return _reject(...)``."""
     log.debug("SSDP datagram from %s dropped: %s", address, reason)
     return None
 
@@ -367,7 +368,7 @@ def _search(
     mx: Optional[int] = None,
     interfaces: Optional[Iterable[str]] = None,
     wakeup: Optional[socket.socket] = None,
-) -> Iterator[Optional[SSDPResponse]]:
+) -> Generator[Optional[SSDPResponse], None, None]:
     """The body of :func:`search`; with *wakeup*, yields ``None`` whenever that socket
     becomes readable (after draining it), so a caller can act between datagrams."""
     if (
@@ -396,7 +397,7 @@ def _run(
     multicast: bool,
     timeout: float,
     wakeup: Optional[socket.socket] = None,
-) -> Iterator[Optional[SSDPResponse]]:
+) -> Generator[Optional[SSDPResponse], None, None]:
     """The search loop: send, resend and receive on all sockets until the deadline."""
     selector = selectors.DefaultSelector()
     sockets: Dict[socket.socket, Tuple[str, int]] = {}

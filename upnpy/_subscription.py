@@ -15,8 +15,9 @@ Notebook style::
 
 How it works: :func:`subscribe` (``Service.subscribe``) gets, from the process-wide
 :mod:`upnpy._manager`, a callback HTTP server (:mod:`upnpy._gena_server`) on the local address
-that routes to the device, and sends SUBSCRIBE (headers from :mod:`upnpy._gena`). NOTIFYs are answered at once and processed on the server's dispatch thread: SEQ
-checked (a gap means lost events, so the subscription is made anew), values converted with
+that routes to the device, and sends SUBSCRIBE (headers from :mod:`upnpy._gena`). NOTIFYs
+are answered at once and processed on the server's dispatch thread: SEQ checked (a gap
+means lost events, so the subscription is made anew), values converted with
 the service's state-variable types, the :class:`Event` queued for :meth:`Subscription.get`
 and iteration, and handed to the subscription's callback thread. One scheduler thread renews
 every subscription at half its granted time. When the last subscription ends every thread
@@ -93,7 +94,7 @@ class Event:
     :ivar received_at: when it arrived (an aware UTC :class:`~datetime.datetime`).
     """
 
-    service: "Service"
+    service: Service
     sid: str
     seq: int
     variables: Dict[str, Any]
@@ -117,9 +118,16 @@ class Subscription:
     :ivar error: the :class:`SubscriptionError` that ended the subscription, or ``None``.
     """
 
-    def __init__(self, service: Service, link: _Link, callback: Optional[Callback],
-                 requested: int, auto_renew: bool, server: CallbackServer,
-                 callback_url: str) -> None:
+    def __init__(
+        self,
+        service: Service,
+        link: _Link,
+        callback: Optional[Callback],
+        requested: int,
+        auto_renew: bool,
+        server: CallbackServer,
+        callback_url: str,
+    ) -> None:
         self.service = service
         self.callback = callback
         self.auto_renew = auto_renew
@@ -247,15 +255,16 @@ class Subscription:
                 if self._ended:
                     return
                 try:
-                    self._request("UNSUBSCRIBE", _gena.unsubscribe_headers(self._sid or ""),
-                                  timeout)
+                    self._request(
+                        "UNSUBSCRIBE", _gena.unsubscribe_headers(self._sid or ""), timeout
+                    )
                 except SubscriptionError as exc:
                     log.info("%r: %s", self, exc)
                 self._finish(None)
         finally:
             self._release()
 
-    def __enter__(self) -> "Subscription":
+    def __enter__(self) -> Subscription:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -267,14 +276,19 @@ class Subscription:
 
     # --- the GENA exchanges (the caller holds _op_lock) ----------------------------------
 
-    def _request(self, method: str, headers: Dict[str, str],
-                 timeout: Optional[Timeout] = None) -> requests.Response:
+    def _request(
+        self, method: str, headers: Dict[str, str], timeout: Optional[Timeout] = None
+    ) -> requests.Response:
         link = self._link
         url = link.url
         try:
             with translate(url):
                 response = link.session.request(
-                    method, url, headers=headers, stream=True, allow_redirects=False,
+                    method,
+                    url,
+                    headers=headers,
+                    stream=True,
+                    allow_redirects=False,
                     timeout=as_timeout(timeout if timeout is not None else link.timeout),
                 )
         except TransportError as exc:
@@ -331,7 +345,7 @@ class Subscription:
                 f"subscription to {self.service.name} lost: renewal and new SUBSCRIBE failed: {exc}"
             )
             self._finish(error)
-            raise error from exc
+            raise with_cause(error, exc) from None
 
     def _finish(self, error: Optional[SubscriptionError]) -> None:
         """Mark the subscription ended, stop routing its SID, and wake every reader."""
@@ -411,8 +425,9 @@ class Subscription:
         seq, expected, gap = notification.seq, self._next_seq, False
         if seq != 0 and expected is not None and seq != expected:
             if _gena.is_stale(seq, expected):
-                log.warning("%r: out-of-order event SEQ %d (expected %d) dropped",
-                            self, seq, expected)
+                log.warning(
+                    "%r: out-of-order event SEQ %d (expected %d) dropped", self, seq, expected
+                )
                 return
             gap = True
         self._next_seq = _gena.next_seq(seq)
@@ -420,8 +435,12 @@ class Subscription:
         if gap:
             now = time.monotonic()
             if now - self._last_resubscribe < RESUBSCRIBE_INTERVAL:
-                log.warning("%r: events %d..%d lost; resubscribed moments ago, not again",
-                            self, expected, seq - 1)
+                log.warning(
+                    "%r: events %d..%d lost; resubscribed moments ago, not again",
+                    self,
+                    expected,
+                    seq - 1,
+                )
                 return
             self._last_resubscribe = now
             log.warning("%r: events %d..%d lost; subscribing anew", self, expected, seq - 1)
@@ -432,8 +451,14 @@ class Subscription:
         for name, raw in notification.values.items():
             var = self._link.state_variables.get(name) or StateVariableInfo(name, "string")
             variables[name] = _datatypes.decode(raw, var, context=f"{self.service.name} event")
-        return Event(self.service, notification.sid, notification.seq, variables,
-                     dict(notification.values), notification.received_at)
+        return Event(
+            self.service,
+            notification.sid,
+            notification.seq,
+            variables,
+            dict(notification.values),
+            notification.received_at,
+        )
 
     def _push(self, event: Event) -> None:
         with self._cond:
@@ -444,8 +469,12 @@ class Subscription:
                 self._dropped += 1
                 level = logging.WARNING if self.callback is None else logging.DEBUG
                 if self._dropped % 100 == 1:
-                    log.log(level, "%r: %d unread events dropped (oldest first); call get() "
-                            "more often", self, self._dropped)
+                    log.log(
+                        level,
+                        "%r: %d unread events dropped (oldest first); call get() more often",
+                        self,
+                        self._dropped,
+                    )
             self._events.append(event)
             if self.callback is not None and not self._callbacks_stopped:
                 if len(self._callbacks) >= MAX_QUEUED_EVENTS:
@@ -476,8 +505,11 @@ class Subscription:
             return
         thread.join(CALLBACK_JOIN_TIMEOUT)
         if thread.is_alive():
-            log.warning("%r: the callback is still running after %s s; left behind", self,
-                        CALLBACK_JOIN_TIMEOUT)
+            log.warning(
+                "%r: the callback is still running after %s s; left behind",
+                self,
+                CALLBACK_JOIN_TIMEOUT,
+            )
 
 
 @dataclass(frozen=True)
@@ -502,13 +534,15 @@ def _local_address(url: str) -> str:
     if not parts.hostname:
         raise SubscriptionError(f"the eventSubURL {url!r} names no host")
     try:
-        family, _, _, _, sockaddr = socket.getaddrinfo(parts.hostname, parts.port or 80,
-                                                       type=socket.SOCK_DGRAM)[0]
+        family, _, _, _, sockaddr = socket.getaddrinfo(
+            parts.hostname, parts.port or 80, type=socket.SOCK_DGRAM
+        )[0]
         with socket.socket(family, socket.SOCK_DGRAM) as probe:
             probe.connect(sockaddr)
             return str(probe.getsockname()[0])
     except (OSError, UnicodeError, ValueError) as exc:
-        raise SubscriptionError(f"no local address routes to {parts.hostname!r}: {exc}") from exc
+        error = SubscriptionError(f"no local address routes to {parts.hostname!r}: {exc}")
+        raise with_cause(error, exc) from None
 
 
 def subscribe(

@@ -74,7 +74,7 @@ def _target(url: str, method: str) -> Tuple[str, int, str, str]:
     try:
         port = parts.port or 80
     except ValueError as exc:
-        raise TransportError(f"bad port in URL: {exc}", url=url) from exc
+        raise TransportError(f"bad port in URL: {exc}", url=url) from None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return parts.hostname, port, path, parts.netloc
 
@@ -109,8 +109,15 @@ class SocketTransport(Transport):
         self._lock = threading.Lock()
         self._closed = False
 
-    def exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
-                 timeout: Tuple[float, float], limit: int) -> Reply:
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: Tuple[float, float],
+        limit: int,
+    ) -> Reply:
         host, port, path, netloc = _target(url, method)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}"]
         names = {name.lower() for name in headers}
@@ -138,8 +145,17 @@ class SocketTransport(Transport):
             error = TransportError("connection closed before an answer", url=url)
             raise with_cause(error, exc) from None
 
-    def _over(self, sock: socket.socket, key: Tuple[str, int], request: bytes, method: str,
-              url: str, timeout: Tuple[float, float], deadline: float, limit: int) -> Reply:
+    def _over(
+        self,
+        sock: socket.socket,
+        key: Tuple[str, int],
+        request: bytes,
+        method: str,
+        url: str,
+        timeout: Tuple[float, float],
+        deadline: float,
+        limit: int,
+    ) -> Reply:
         keep = False
         try:
             sock.settimeout(timeout[1])
@@ -188,8 +204,9 @@ def _recv(sock: socket.socket, read_timeout: float, deadline: float) -> bytes:
     return sock.recv(RECV_SIZE)
 
 
-def _read_response(sock: socket.socket, method: str, url: str, read_timeout: float,
-                   deadline: float, limit: int) -> Tuple[int, str, bytes, bool]:
+def _read_response(
+    sock: socket.socket, method: str, url: str, read_timeout: float, deadline: float, limit: int
+) -> Tuple[int, str, bytes, bool]:
     """Read one response: ``(status, reason, body, keep_alive)``."""
     buf = b""
     while True:  # skip interim 1xx answers
@@ -210,7 +227,7 @@ def _read_response(sock: socket.socket, method: str, url: str, read_timeout: flo
                     raise _Broken()
                 raise FramingError("connection closed inside the response headers")
             buf += chunk
-        head, buf = buf[:end], buf[end + 4:]
+        head, buf = buf[:end], buf[end + 4 :]
         lines = head.decode("latin-1").split("\r\n")
         version, _, rest = lines[0].partition(" ")
         code, _, reason = rest.partition(" ")
@@ -226,15 +243,22 @@ def _read_response(sock: socket.socket, method: str, url: str, read_timeout: flo
         if sep:
             fields[name.strip().lower()] = value.strip()
     connection = fields.get("connection", "").lower()
-    keep = version == "HTTP/1.1" and "close" not in connection or "keep-alive" in connection
+    keep = (version == "HTTP/1.1" and "close" not in connection) or "keep-alive" in connection
     with translate(url, status=status):
         data, clean = _read_body(sock, buf, fields, method, status, read_timeout, deadline, limit)
     return status, reason, data, keep and clean
 
 
-def _read_body(sock: socket.socket, buf: bytes, fields: Mapping[str, str], method: str,
-               status: int, read_timeout: float, deadline: float,
-               limit: int) -> Tuple[bytes, bool]:
+def _read_body(
+    sock: socket.socket,
+    buf: bytes,
+    fields: Mapping[str, str],
+    method: str,
+    status: int,
+    read_timeout: float,
+    deadline: float,
+    limit: int,
+) -> Tuple[bytes, bool]:
     """The body after the headers: ``(body, connection_reusable)``.
 
     :raises BodyTooLarge: over *limit*.
@@ -287,8 +311,15 @@ class RequestsTransport(Transport):
     def __init__(self, session: requests.Session) -> None:
         self.session = session
 
-    def exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes,
-                 timeout: Tuple[float, float], limit: int) -> Reply:
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: Tuple[float, float],
+        limit: int,
+    ) -> Reply:
         import requests
 
         headers = dict(headers)
@@ -296,8 +327,15 @@ class RequestsTransport(Transport):
         if not agent or agent == requests.utils.default_user_agent():
             headers.setdefault("User-Agent", USER_AGENT)
         with translate(url):
-            response = self.session.request(method, url, headers=headers, data=body or None,
-                                            timeout=timeout, stream=True, allow_redirects=False)
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                data=body or None,
+                timeout=timeout,
+                stream=True,
+                allow_redirects=False,
+            )
         status, reason = response.status_code, response.reason or ""
         with translate(url, status=status):
             data = read_capped(response, limit, deadline=time.monotonic() + sum(timeout))
@@ -307,7 +345,7 @@ class RequestsTransport(Transport):
         self.session.close()
 
 
-def as_transport(obj: Union[Transport, "requests.Session", None]) -> Transport:
+def as_transport(obj: Union[Transport, requests.Session, None]) -> Transport:
     """A :class:`Transport` for *obj*: itself, a session wrapped, or a new socket transport."""
     if obj is None:
         return SocketTransport()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, overload
 from xml.parsers import expat
 
 from ._exceptions import UPnPWarning, XMLError
@@ -36,7 +36,7 @@ def _transcode(data: bytes, url: Optional[str]) -> bytes:
         except UnicodeDecodeError as exc:
             raise XMLError(f"malformed UTF-16: {exc}") from exc
         declaration = _LEADING_DECL.match(decoded)  # it names UTF-16, no longer true
-        return decoded[declaration.end() if declaration else 0:].encode("utf-8")
+        return decoded[declaration.end() if declaration else 0 :].encode("utf-8")
     try:
         data.decode("utf-8")
         return data
@@ -45,9 +45,12 @@ def _transcode(data: bytes, url: Optional[str]) -> bytes:
     if _DECLARED_ENCODING.search(data[:1024]):
         return data
     where = f" ({url})" if url else ""
-    warnings.warn(f"the document is not UTF-8 and declares no encoding: read as ISO-8859-1{where}",
-                  UPnPWarning, stacklevel=4)
-    body = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    warnings.warn(
+        f"the document is not UTF-8 and declares no encoding: read as ISO-8859-1{where}",
+        UPnPWarning,
+        stacklevel=4,
+    )
+    body = data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
     return b'<?xml version="1.0" encoding="ISO-8859-1"?>' + body
 
 
@@ -62,7 +65,7 @@ def _clean(data: bytes) -> bytes:
     decls = list(_XML_DECL.finditer(data))
     if len(decls) > 1 or (decls and decls[0].start() != 0):
         keep = data[: decls[0].end()] if decls[0].start() == 0 else b""
-        data = keep + _XML_DECL.sub(b"", data[len(keep):])
+        data = keep + _XML_DECL.sub(b"", data[len(keep) :])
     return data.rstrip()
 
 
@@ -77,7 +80,7 @@ def _strip_namespaces(node: Any) -> Any:
         return [_strip_namespaces(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {}
+    out: Dict[str, Any] = {}
     for key, value in node.items():
         if key == "@xmlns" or key.startswith("@xmlns:"):
             continue
@@ -125,9 +128,7 @@ def parse_xml(
 
     for _ in range(2):
         try:
-            parsed = xmltodict.parse(
-                data, disable_entities=True, strip_whitespace=strip_whitespace
-            )
+            parsed = xmltodict.parse(data, disable_entities=True, strip_whitespace=strip_whitespace)
             break
         except expat.ExpatError as exc:
             shorter = _cut_after_root(data)
@@ -144,9 +145,10 @@ def parse_xml(
     if not isinstance(parsed, dict) or not parsed:
         raise XMLError("empty XML document")
     try:
-        return _strip_namespaces(parsed)
+        stripped: Dict[str, Any] = _strip_namespaces(parsed)
     except RecursionError as exc:
         raise XMLError("XML elements nested too deeply") from exc
+    return stripped
 
 
 def children(node: Any, name: str) -> List[Any]:
@@ -163,6 +165,16 @@ def child(node: Any, name: str) -> Any:
     """The first child of *node* called *name*, or ``None``."""
     found = children(node, name)
     return found[0] if found else None
+
+
+@overload
+def text(node: Any, name: Optional[str], default: str, *, strip: bool = ...) -> str: ...
+
+
+@overload
+def text(
+    node: Any, name: Optional[str] = ..., default: None = ..., *, strip: bool = ...
+) -> Optional[str]: ...
 
 
 def text(
