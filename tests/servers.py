@@ -11,7 +11,7 @@ The handler runs for every request, whatever its method (M-POST, SUBSCRIBE, NOTI
 ``reply`` is the :class:`http.server.BaseHTTPRequestHandler`, with :meth:`Reply.send` added;
 ``reply.wfile`` is there for anything unusual. ``server.stopping`` is set when the server
 closes, so a handler that must hang can wait on it. Closing shuts every open connection and
-joins every thread.
+joins every thread. tests/fakes.py builds a fake UPnP device (documents, SOAP, GENA) on it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Reply(http.server.BaseHTTPRequestHandler):
     """The request handler; a test's handler writes its answer through it."""
 
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def send(
         self, status: int, body: bytes = b"", headers: Optional[Mapping[str, str]] = None
@@ -78,7 +78,7 @@ class Reply(http.server.BaseHTTPRequestHandler):
         self.server.handler(request, self)
         self.wfile.flush()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep quiet
+    def log_message(self, format: str, *args: object) -> None:  # keep quiet
         pass
 
 
@@ -145,7 +145,7 @@ class LoopbackServer:
         self._server.server_close()
         self._thread.join()
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

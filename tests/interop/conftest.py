@@ -14,8 +14,9 @@ from labtools import Lab
 
 def _current_netns() -> str:
     try:
-        return subprocess.run(["ip", "netns", "identify", str(os.getpid())],
-                              capture_output=True, text=True, timeout=5).stdout.strip()
+        return subprocess.run(
+            ["ip", "netns", "identify", str(os.getpid())], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -34,7 +35,9 @@ def lab() -> Lab:
     # Safety: lab traffic only ever leaves from the lab's own client namespace.
     here = _current_netns()
     if here != env["UPNPY_LAB_CLIENT_NS"]:
-        pytest.fail(f"interop tests must run inside {env['UPNPY_LAB_CLIENT_NS']}, not {here or 'the host'}")
+        pytest.fail(
+            f"interop tests must run inside {env['UPNPY_LAB_CLIENT_NS']}, not {here or 'the host'}"
+        )
     return Lab(
         folder=env["UPNPY_LAB"],
         client_ns=env["UPNPY_LAB_CLIENT_NS"],

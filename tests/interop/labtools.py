@@ -23,9 +23,22 @@ class Lab:
     def nft_nat_rules(self) -> str:
         """The gateway's miniupnpd NAT chain, as ``nft`` lists it."""
         return subprocess.run(
-            ["ip", "netns", "exec", self.gw_ns, "nft", "list", "chain", "inet", "filter",
-             "prerouting_miniupnpd"],
-            check=True, capture_output=True, text=True, timeout=10,
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.gw_ns,
+                "nft",
+                "list",
+                "chain",
+                "inet",
+                "filter",
+                "prerouting_miniupnpd",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout
 
 

@@ -14,14 +14,19 @@ from servers import LoopbackServer
 
 import upnpy
 
-GOOD = b"""<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major>
-<minor>0</minor></specVersion><device><deviceType>urn:schemas-upnp-org:device:Basic:1</deviceType>
-<friendlyName>fake good</friendlyName><manufacturer>upnpy tests</manufacturer><modelName>fake</modelName>
-<UDN>uuid:00000000-0000-0000-0000-0000000000aa</UDN></device></root>"""
-BOMB = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-        + b"".join(b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10 if i > 1 else b"&lol;" * 10)
-                   for i in range(1, 10))
-        + b']><root>&lol9;</root>')
+GOOD = b"""<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0">
+<specVersion><major>1</major><minor>0</minor></specVersion><device>
+<deviceType>urn:schemas-upnp-org:device:Basic:1</deviceType>
+<friendlyName>fake good</friendlyName><manufacturer>upnpy tests</manufacturer>
+<modelName>fake</modelName><UDN>uuid:00000000-0000-0000-0000-0000000000aa</UDN></device></root>"""
+BOMB = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, b"&lol%d;" % (i - 1) * 10 if i > 1 else b"&lol;" * 10)
+        for i in range(1, 10)
+    )
+    + b"]><root>&lol9;</root>"
+)
 
 
 def handle(request, reply):
@@ -49,7 +54,9 @@ class FakeResponder:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("239.255.255.250", 1900))
-        mreq = struct.pack("4s4s", socket.inet_aton("239.255.255.250"), socket.inet_aton(lab.client_ip))
+        mreq = struct.pack(
+            "4s4s", socket.inet_aton("239.255.255.250"), socket.inet_aton(lab.client_ip)
+        )
         self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
         self.sock.settimeout(0.1)
         self.base_url = base_url
@@ -68,9 +75,11 @@ class FakeResponder:
             self.sock.sendto(b"\x00\x01garbage\xff" * 50, sender)
             self.sock.sendto(b"HTTP/1.1 200 OK\r\nNO-COLON-LINE\r\n\r\n", sender)
             for n, path in enumerate(PATHS):
-                answer = (f"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\n"
-                          f"LOCATION: {self.base_url}{path}\r\nSERVER: fake UPnP/1.1 fake/1\r\n"
-                          f"ST: upnp:rootdevice\r\nUSN: uuid:fake-{n}::upnp:rootdevice\r\n\r\n").encode()
+                answer = (
+                    f"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\n"
+                    f"LOCATION: {self.base_url}{path}\r\nSERVER: fake UPnP/1.1 fake/1\r\n"
+                    f"ST: upnp:rootdevice\r\nUSN: uuid:fake-{n}::upnp:rootdevice\r\n\r\n"
+                ).encode()
                 for _ in range(3):
                     self.sock.sendto(answer, sender)
 

@@ -64,9 +64,12 @@ def test_light_events_reach_a_callback(light):
         assert seen.get(timeout=WAIT).variables["LoadLevelStatus"] == 10
         dimming.SetLoadLevelTarget(55)
         deadline = time.monotonic() + WAIT
-        while seen.get(timeout=max(deadline - time.monotonic(), 0.01)).variables.get(
-            "LoadLevelStatus"
-        ) != 55:
+        while (
+            seen.get(timeout=max(deadline - time.monotonic(), 0.01)).variables.get(
+                "LoadLevelStatus"
+            )
+            != 55
+        ):
             pass
 
 
@@ -127,9 +130,14 @@ def test_gateway_port_mapping_changes_the_entry_count(router, lab):
     with wan.subscribe() as sub:
         before = sub.get(timeout=WAIT).variables["PortMappingNumberOfEntries"]
         wan.AddPortMapping(
-            NewRemoteHost="", NewExternalPort=PORT, NewProtocol="TCP", NewInternalPort=PORT,
-            NewInternalClient=lab.client_ip, NewEnabled=True,
-            NewPortMappingDescription="upnpy events test", NewLeaseDuration=3600,
+            NewRemoteHost="",
+            NewExternalPort=PORT,
+            NewProtocol="TCP",
+            NewInternalPort=PORT,
+            NewInternalClient=lab.client_ip,
+            NewEnabled=True,
+            NewPortMappingDescription="upnpy events test",
+            NewLeaseDuration=3600,
         )
         try:
             next_with(sub, "PortMappingNumberOfEntries", before + 1)
@@ -149,9 +157,14 @@ def test_gateway_short_subscription_outlives_its_grant_by_auto_renewal(router, l
         time.sleep(2 * sub.timeout + 1)
         assert sub.active and sub.sid == sid
         wan.AddPortMapping(
-            NewRemoteHost="", NewExternalPort=PORT + 1, NewProtocol="UDP", NewInternalPort=PORT,
-            NewInternalClient=lab.client_ip, NewEnabled=True,
-            NewPortMappingDescription="upnpy renewal test", NewLeaseDuration=3600,
+            NewRemoteHost="",
+            NewExternalPort=PORT + 1,
+            NewProtocol="UDP",
+            NewInternalPort=PORT,
+            NewInternalClient=lab.client_ip,
+            NewEnabled=True,
+            NewPortMappingDescription="upnpy renewal test",
+            NewLeaseDuration=3600,
         )
         try:
             assert next_with(sub, "PortMappingNumberOfEntries", before + 1).sid == sid

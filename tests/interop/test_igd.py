@@ -49,13 +49,20 @@ def test_port_mapping_round_trip_changes_nftables(wan, lab):
     description = 'upnpy <&> "quoted" test'
     assert rule not in lab.nft_nat_rules()
     wan.AddPortMapping(
-        NewRemoteHost="", NewExternalPort=PORT, NewProtocol="TCP", NewInternalPort=PORT,
-        NewInternalClient=lab.client_ip, NewEnabled=True,
-        NewPortMappingDescription=description, NewLeaseDuration=3600,
+        NewRemoteHost="",
+        NewExternalPort=PORT,
+        NewProtocol="TCP",
+        NewInternalPort=PORT,
+        NewInternalClient=lab.client_ip,
+        NewEnabled=True,
+        NewPortMappingDescription=description,
+        NewLeaseDuration=3600,
     )
     try:
         assert rule in lab.nft_nat_rules()
-        entry = wan.GetSpecificPortMappingEntry(NewRemoteHost="", NewExternalPort=PORT, NewProtocol="TCP")
+        entry = wan.GetSpecificPortMappingEntry(
+            NewRemoteHost="", NewExternalPort=PORT, NewProtocol="TCP"
+        )
         assert entry["NewInternalPort"] == PORT
         assert entry["NewInternalClient"] == lab.client_ip
         assert entry["NewEnabled"] is True
@@ -70,7 +77,9 @@ def test_missing_mapping_is_action_error_714(wan):
     # miniupnpd 2.3.1 with nftables answers DeletePortMapping of a missing entry with
     # success (seen in the lab), so the 714 comes from looking the entry up.
     with pytest.raises(upnpy.ActionError) as info:
-        wan.GetSpecificPortMappingEntry(NewRemoteHost="", NewExternalPort=PORT + 1, NewProtocol="UDP")
+        wan.GetSpecificPortMappingEntry(
+            NewRemoteHost="", NewExternalPort=PORT + 1, NewProtocol="UDP"
+        )
     assert info.value.code == 714
     assert info.value.description == "NoSuchEntryInArray"
     assert info.value.action == "GetSpecificPortMappingEntry"
@@ -78,8 +87,9 @@ def test_missing_mapping_is_action_error_714(wan):
 
 def test_deleting_an_empty_range_is_action_error_730(wan):
     with pytest.raises(upnpy.ActionError) as info:
-        wan.DeletePortMappingRange(NewStartPort=PORT + 100, NewEndPort=PORT + 110,
-                                   NewProtocol="TCP", NewManage=False)
+        wan.DeletePortMappingRange(
+            NewStartPort=PORT + 100, NewEndPort=PORT + 110, NewProtocol="TCP", NewManage=False
+        )
     assert info.value.code == 730
 
 

@@ -14,9 +14,9 @@ import xmltodict
 from labtools import wait_for
 
 MSEARCH = (
-    "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
-    "MX: 3\r\nST: upnp:rootdevice\r\n\r\n"
-).encode()
+    b'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\n'
+    b"MX: 3\r\nST: upnp:rootdevice\r\n\r\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +58,9 @@ def test_daemon_answers_msearch_with_a_parsable_description(lab, ssdp_answers, d
 
 
 def upnpc(lab, *args):
-    return subprocess.run(["upnpc", "-m", "lan0", *args], capture_output=True, text=True,
-                          timeout=30)
+    return subprocess.run(
+        ["upnpc", "-m", "lan0", *args], capture_output=True, text=True, timeout=30
+    )
 
 
 def test_upnpc_port_mapping_becomes_a_dnat_rule_and_goes_away(lab):

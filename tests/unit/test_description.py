@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from upnpy._description import MAX_DEVICE_DEPTH, parse_device, parse_scpd
+from upnpy._exceptions import DescriptionError, UPnPWarning
 from upnpy._records import (
     ActionInfo,
     ArgumentInfo,
@@ -26,7 +27,6 @@ from upnpy._records import (
     ServiceInfo,
     StateVariableInfo,
 )
-from upnpy._exceptions import DescriptionError, UPnPWarning
 
 DATA = Path(__file__).parent / "data" / "description"
 
@@ -58,8 +58,12 @@ def description(device: str = "", *, head: str = "", urlbase: str = "") -> bytes
     ).encode()
 
 
-def service(scpd: str = "/scpd.xml", control: str = "/ctl", event: str = "/evt",
-            service_type: str = "urn:schemas-upnp-org:service:Dimming:1") -> str:
+def service(
+    scpd: str = "/scpd.xml",
+    control: str = "/ctl",
+    event: str = "/evt",
+    service_type: str = "urn:schemas-upnp-org:service:Dimming:1",
+) -> str:
     return (
         f"<service><serviceType>{service_type}</serviceType>"
         "<serviceId>urn:upnp-org:serviceId:Dimming:1</serviceId>"
@@ -93,6 +97,7 @@ def only_variable(body: str, attrs: str = "") -> StateVariableInfo:
 
 
 # -- miniupnpd 2.x, IGD:2 ------------------------------------------------------------------------
+
 
 def test_miniupnpd_root_device_every_field():
     root = strict(parse_device, load("miniupnpd-rootDesc.xml"), IGD_LOCATION)
@@ -158,26 +163,38 @@ def test_wanipconnection2_scpd_actions():
     scpd = strict(parse_scpd, load("miniupnpd-WANIPCn.xml"), "http://192.168.1.1:5000/WANIPCn.xml")
     assert isinstance(scpd, ScpdInfo)
     assert list(scpd.actions) == [
-        "GetStatusInfo", "GetExternalIPAddress", "GetGenericPortMappingEntry", "AddPortMapping",
-        "AddAnyPortMapping", "DeletePortMapping", "GetListOfPortMappings", "ForceTermination",
+        "GetStatusInfo",
+        "GetExternalIPAddress",
+        "GetGenericPortMappingEntry",
+        "AddPortMapping",
+        "AddAnyPortMapping",
+        "DeletePortMapping",
+        "GetListOfPortMappings",
+        "ForceTermination",
     ]
     add = scpd.actions["AddPortMapping"]
     assert add.name == "AddPortMapping"
     assert [a.name for a in add.arguments] == [
-        "NewRemoteHost", "NewExternalPort", "NewProtocol", "NewInternalPort",
-        "NewInternalClient", "NewEnabled", "NewPortMappingDescription", "NewLeaseDuration",
+        "NewRemoteHost",
+        "NewExternalPort",
+        "NewProtocol",
+        "NewInternalPort",
+        "NewInternalClient",
+        "NewEnabled",
+        "NewPortMappingDescription",
+        "NewLeaseDuration",
     ]
     assert add.in_arguments == add.arguments
     assert add.out_arguments == ()
     assert add.arguments[2] == ArgumentInfo(
-        name="NewProtocol", direction="in", related_state_variable="PortMappingProtocol",
+        name="NewProtocol",
+        direction="in",
+        related_state_variable="PortMappingProtocol",
         retval=False,
     )
     any_port = scpd.actions["AddAnyPortMapping"]
     assert len(any_port.in_arguments) == 8
-    assert any_port.out_arguments == (
-        ArgumentInfo("NewReservedPort", "out", "ExternalPort"),
-    )
+    assert any_port.out_arguments == (ArgumentInfo("NewReservedPort", "out", "ExternalPort"),)
     entry = scpd.actions["GetGenericPortMappingEntry"]
     assert [a.name for a in entry.in_arguments] == ["NewPortMappingIndex"]
     assert len(entry.out_arguments) == 8
@@ -190,7 +207,9 @@ def test_wanipconnection2_scpd_state_variables():
     assert len(variables) == 16
     assert list(variables)[:3] == ["ConnectionStatus", "Uptime", "LastConnectionError"]
     assert variables["PortMappingProtocol"] == StateVariableInfo(
-        name="PortMappingProtocol", data_type="string", allowed_values=("TCP", "UDP"),
+        name="PortMappingProtocol",
+        data_type="string",
+        allowed_values=("TCP", "UDP"),
         send_events=False,
     )
     lease = variables["PortMappingLeaseDuration"]
@@ -211,6 +230,7 @@ def test_wanipconnection2_scpd_state_variables():
 
 # -- GUPnP network light --------------------------------------------------------------------------
 
+
 def test_gupnp_light_description():
     light = strict(parse_device, load("gupnp-light-desc.xml"), LIGHT_LOCATION)
     assert light.device_type == "urn:schemas-upnp-org:device:DimmableLight:1"
@@ -221,10 +241,12 @@ def test_gupnp_light_description():
     assert light.presentation_url is None  # <presentationURL/> means "none", not the base
     assert light.devices == ()
     assert light.icons == (
-        IconInfo("image/png", 256, 256, 32,
-                 "http://192.168.1.30:43317/pixmaps/network-light-256x256.png"),
-        IconInfo("image/png", 22, 22, 32,
-                 "http://192.168.1.30:43317/pixmaps/network-light-22x22.png"),
+        IconInfo(
+            "image/png", 256, 256, 32, "http://192.168.1.30:43317/pixmaps/network-light-256x256.png"
+        ),
+        IconInfo(
+            "image/png", 22, 22, 32, "http://192.168.1.30:43317/pixmaps/network-light-22x22.png"
+        ),
     )
     switch, dimming = light.services
     # both serviceIds end in ":1": nothing may key them by the text after the last colon
@@ -249,6 +271,7 @@ def test_gupnp_switchpower_scpd():
 
 
 # -- minidlna -------------------------------------------------------------------------------------
+
 
 def test_minidlna_media_server_with_icons():
     server = strict(parse_device, load("minidlna-rootDesc.xml"), DLNA_LOCATION)
@@ -277,6 +300,7 @@ def test_minidlna_media_server_with_icons():
 
 
 # -- URL resolution -------------------------------------------------------------------------------
+
 
 def test_urlbase_with_a_path():
     root = parse_device(load("urlbase-igd1.xml"), BOX_LOCATION)
@@ -319,21 +343,27 @@ def test_url_oddities_in_the_urlbase_fixture():
     )
     # optional elements that are absent
     assert (root.model_description, root.model_number, root.serial_number, root.upc) == (
-        None, None, None, None,
+        None,
+        None,
+        None,
+        None,
     )
 
 
 @pytest.mark.parametrize(
     "written, expected",
-    [("www.example.com", "http://www.example.com"),
-     ("WWW.Example.com:8080/x", "http://WWW.Example.com:8080/x"),
-     ("example.com", "http://10.0.0.2/dev/example.com"),  # a relative path, as RFC 3986 says
-     ("https://example.com/", "https://example.com/"),
-     ("", None)],
+    [
+        ("www.example.com", "http://www.example.com"),
+        ("WWW.Example.com:8080/x", "http://WWW.Example.com:8080/x"),
+        ("example.com", "http://10.0.0.2/dev/example.com"),  # a relative path, as RFC 3986 says
+        ("https://example.com/", "https://example.com/"),
+        ("", None),
+    ],
 )
 def test_manufacturer_and_model_urls(written, expected):
-    data = description(f"<manufacturerURL>{written}</manufacturerURL>"
-                       f"<modelURL>{written}</modelURL>")
+    data = description(
+        f"<manufacturerURL>{written}</manufacturerURL><modelURL>{written}</modelURL>"
+    )
     device = parse_device(data, "http://10.0.0.2/dev/d.xml")
     assert device.manufacturer_url == device.model_url == expected
 
@@ -365,8 +395,10 @@ def test_relative_urlbase_is_resolved_against_the_location():
         ("  /a b/c d.xml\r\n", "http://10.0.0.2:80/a%20b/c%20d.xml"),
         ("/split\r\n/path.xml", "http://10.0.0.2:80/split/path.xml"),
         ("//10.0.0.3/x.xml", "http://10.0.0.3/x.xml"),
-        ("_urn:schemas-upnp-org:service:Dimming_1.xml",
-         "http://10.0.0.2:80/dev/_urn:schemas-upnp-org:service:Dimming_1.xml"),
+        (
+            "_urn:schemas-upnp-org:service:Dimming_1.xml",
+            "http://10.0.0.2:80/dev/_urn:schemas-upnp-org:service:Dimming_1.xml",
+        ),
         ("", ""),
         ("   ", ""),
     ],
@@ -401,6 +433,7 @@ def test_ipv6_location_and_bad_urls():
 
 # -- tolerated shapes -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "spec, expected",
     [
@@ -416,8 +449,10 @@ def test_ipv6_location_and_bad_urls():
     ],
 )
 def test_spec_version(spec, expected):
-    data = (f'<root xmlns="urn:schemas-upnp-org:device-1-0">{spec}'
-            "<device><UDN>uuid:x</UDN></device></root>").encode()
+    data = (
+        f'<root xmlns="urn:schemas-upnp-org:device-1-0">{spec}'
+        "<device><UDN>uuid:x</UDN></device></root>"
+    ).encode()
     assert parse_device(data, "http://h/").spec_version == expected
 
 
@@ -425,7 +460,11 @@ def test_missing_required_fields_are_empty_strings():
     data = b"<root><device><serviceList/><iconList/></device></root>"
     device = strict(parse_device, data, "http://h/")
     assert device == DeviceInfo(
-        device_type="", friendly_name="", manufacturer="", model_name="", udn="",
+        device_type="",
+        friendly_name="",
+        manufacturer="",
+        model_name="",
+        udn="",
         base_url="http://h/",
     )
 
@@ -453,8 +492,10 @@ def test_empty_embedded_device_is_skipped_with_a_warning():
 
 def test_embedded_devices_keep_document_order_across_lists():
     children_xml = "".join(f"<device><UDN>uuid:{i}</UDN></device>" for i in range(5))
-    data = description(f"<deviceList>{children_xml}</deviceList><deviceList>"
-                       "<device><UDN>uuid:5</UDN></device></deviceList>")
+    data = description(
+        f"<deviceList>{children_xml}</deviceList><deviceList>"
+        "<device><UDN>uuid:5</UDN></device></deviceList>"
+    )
     assert [d.udn for d in parse_device(data, "http://h/").devices] == [
         f"uuid:{i}" for i in range(6)
     ]
@@ -494,14 +535,30 @@ def test_wemo_bom_crlf_nul_and_foreign_root_namespace():
         lambda d: b"HTTP/1.1 200 OK\r\n\r\n" + d,
         lambda d: d.replace(b"<root", b'<?xml version="1.0"?>\n<root', 1),
         lambda d: d.replace(b"\n", b"\r\n"),
-        lambda d: d.replace(b'xmlns="urn:schemas-upnp-org:device-1-0"',
-                            b'xmlns="urn:example:made-up"'),
+        lambda d: d.replace(
+            b'xmlns="urn:schemas-upnp-org:device-1-0"', b'xmlns="urn:example:made-up"'
+        ),
         lambda d: d.replace(b'xmlns="urn:schemas-upnp-org:device-1-0"', b""),
-        lambda d: d.replace(b"<", b"<d:").replace(b"<d:/", b"</d:").replace(b"<d:?", b"<?").replace(
-            b'xmlns="urn', b'xmlns:d="urn'),
+        lambda d: (
+            d.replace(b"<", b"<d:")
+            .replace(b"<d:/", b"</d:")
+            .replace(b"<d:?", b"<?")
+            .replace(b'xmlns="urn', b'xmlns:d="urn')
+        ),
     ],
-    ids=["bom", "trailing-nul", "inner-nuls", "http-after", "junk-after", "http-before",
-         "two-declarations", "crlf", "made-up-namespace", "no-namespace", "prefixed"],
+    ids=[
+        "bom",
+        "trailing-nul",
+        "inner-nuls",
+        "http-after",
+        "junk-after",
+        "http-before",
+        "two-declarations",
+        "crlf",
+        "made-up-namespace",
+        "no-namespace",
+        "prefixed",
+    ],
 )
 def test_garbage_around_a_description_is_ignored(mutate):
     clean = parse_device(load("miniupnpd-rootDesc.xml"), IGD_LOCATION)
@@ -509,6 +566,7 @@ def test_garbage_around_a_description_is_ignored(mutate):
 
 
 # -- encodings ------------------------------------------------------------------------------------
+
 
 def test_iso_8859_1_declared_in_the_xml_declaration():
     data = load("latin1-renderer.xml")
@@ -519,8 +577,10 @@ def test_iso_8859_1_declared_in_the_xml_declaration():
 
 
 def test_windows_1252_declared():
-    data = ('<?xml version="1.0" encoding="windows-1252"?>'
-            "<root><device><friendlyName>Caf\u00e9 \u20ac</friendlyName></device></root>")
+    data = (
+        '<?xml version="1.0" encoding="windows-1252"?>'
+        "<root><device><friendlyName>Caf\u00e9 \u20ac</friendlyName></device></root>"
+    )
     assert parse_device(data.encode("cp1252"), "http://h/").friendly_name == "Café €"
 
 
@@ -532,9 +592,12 @@ def test_undeclared_latin1_is_read_with_a_warning():
 
 
 def test_utf16_with_bom():
-    text = load("gupnp-light-desc.xml").decode().replace(
-        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>'
-    ).replace("Kitchen light", "Küche")
+    text = (
+        load("gupnp-light-desc.xml")
+        .decode()
+        .replace('<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>')
+        .replace("Kitchen light", "Küche")
+    )
     for codec in ("utf-16", "utf-16-be"):
         data = text.encode(codec)
         if codec == "utf-16-be":
@@ -555,6 +618,7 @@ def test_unknown_encoding_is_a_description_error(encoding):
 
 
 # -- not a description ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "data, match",
@@ -593,12 +657,15 @@ XXE = b"""<?xml version="1.0"?>
 <root><device><friendlyName>&xxe;</friendlyName></device></root>"""
 
 
-@pytest.mark.parametrize("data", [
-    BILLION_LAUGHS,
-    XXE,
-    b'<!doctype root SYSTEM "x.dtd"><root/>',
-    b"<root><device><friendlyName>&undefined;</friendlyName></device></root>",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        BILLION_LAUGHS,
+        XXE,
+        b'<!doctype root SYSTEM "x.dtd"><root/>',
+        b"<root><device><friendlyName>&undefined;</friendlyName></device></root>",
+    ],
+)
 def test_dtds_and_entities_are_refused(data):
     with pytest.raises(DescriptionError):
         parse_device(data, "http://h/")
@@ -640,6 +707,7 @@ def test_hostile_element_nesting_is_a_description_error():
 
 # -- SCPD quirks ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def quirky():
     with warnings.catch_warnings(record=True) as caught:
@@ -652,9 +720,14 @@ def test_quirky_scpd_warns_once_per_tolerated_problem(quirky):
     _, messages = quirky
     assert len(messages) == 6, messages
     assert all(m.endswith("(http://h/RenderingControl.xml)") for m in messages)
-    expected = ["direction 'inout'", "argument with no name", "minimum 100 > maximum 0",
-                "'yesterday' is not a number", "sendEvents='maybe'",
-                "unknown dataType 'x-vendor-blob'"]
+    expected = [
+        "direction 'inout'",
+        "argument with no name",
+        "minimum 100 > maximum 0",
+        "'yesterday' is not a number",
+        "sendEvents='maybe'",
+        "unknown dataType 'x-vendor-blob'",
+    ]
     for fragment in expected:
         assert any(fragment in m for m in messages), fragment
 
@@ -678,16 +751,23 @@ def test_quirky_scpd_arguments(quirky):
 def test_quirky_scpd_state_variables(quirky):
     variables = quirky[0].state_variables
     assert list(variables) == [
-        "A_ARG_TYPE_InstanceID", "A_ARG_TYPE_Channel", "Volume", "Brightness", "LastChange",
+        "A_ARG_TYPE_InstanceID",
+        "A_ARG_TYPE_Channel",
+        "Volume",
+        "Brightness",
+        "LastChange",
         "X_Vendor",
     ]
     assert variables["A_ARG_TYPE_InstanceID"] == StateVariableInfo(
         "A_ARG_TYPE_InstanceID", "ui4", send_events=False
     )
     assert variables["A_ARG_TYPE_Channel"] == StateVariableInfo(
-        "A_ARG_TYPE_Channel", "string", default_value="Master",
+        "A_ARG_TYPE_Channel",
+        "string",
+        default_value="Master",
         allowed_values=("Master", "LF", "RF"),
-        send_events=False, multicast=True,
+        send_events=False,
+        multicast=True,
     )
     volume = variables["Volume"]
     assert (volume.minimum, volume.maximum, volume.step) == (0, 100, 1)  # swapped
@@ -707,9 +787,15 @@ def test_quirky_scpd_state_variables(quirky):
 
 @pytest.mark.parametrize(
     "written, expected",
-    [("Boolean", "boolean"), ("  UI2\r\n", "ui2"), ("STRING", "string"),
-     ("bin.BASE64", "bin.base64"), ("datetime", "dateTime"), ("Fixed.14.4", "fixed.14.4"),
-     ("uuid", "uuid")],
+    [
+        ("Boolean", "boolean"),
+        ("  UI2\r\n", "ui2"),
+        ("STRING", "string"),
+        ("bin.BASE64", "bin.base64"),
+        ("datetime", "dateTime"),
+        ("Fixed.14.4", "fixed.14.4"),
+        ("uuid", "uuid"),
+    ],
 )
 def test_data_type_spelling(written, expected):
     var = strict(only_variable, f"<name>V</name><dataType>{written}</dataType>")
@@ -763,8 +849,9 @@ def test_allowed_value_range(bounds, expected, warns):
     ],
 )
 def test_allowed_value_list(values, expected):
-    var = only_variable("<name>V</name><dataType>string</dataType>"
-                        f"<allowedValueList>{values}</allowedValueList>")
+    var = only_variable(
+        f"<name>V</name><dataType>string</dataType><allowedValueList>{values}</allowedValueList>"
+    )
     assert var.allowed_values == expected
 
 
@@ -790,13 +877,19 @@ def test_default_value():
     assert only_variable("<name>V</name><dataType>string</dataType>").default_value is None
     empty = only_variable("<name>V</name><dataType>string</dataType><defaultValue/>")
     assert empty.default_value == ""
-    assert only_variable("<name>V</name><dataType>ui1</dataType><defaultValue> 3 </defaultValue>"
-                         ).default_value == "3"
+    assert (
+        only_variable(
+            "<name>V</name><dataType>ui1</dataType><defaultValue> 3 </defaultValue>"
+        ).default_value
+        == "3"
+    )
 
 
 def test_missing_state_table_and_empty_lists():
-    data = (b'<scpd xmlns="urn:schemas-upnp-org:service-1-0"><actionList><action><name>Ping</name>'
-            b"</action></actionList></scpd>")
+    data = (
+        b'<scpd xmlns="urn:schemas-upnp-org:service-1-0"><actionList><action><name>Ping</name>'
+        b"</action></actionList></scpd>"
+    )
     scpd = strict(parse_scpd, data, "http://h/")
     assert dict(scpd.actions) == {"Ping": ActionInfo("Ping")}
     assert dict(scpd.state_variables) == {}
@@ -805,9 +898,13 @@ def test_missing_state_table_and_empty_lists():
 
 @pytest.mark.parametrize(
     "data",
-    [b"<scpd/>", b'<scpd xmlns="urn:schemas-upnp-org:service-1-0"></scpd>',
-     scpd_doc(), b"<scpd><specVersion><major>1</major></specVersion><actionList/></scpd>",
-     b"<scpd>text</scpd>"],
+    [
+        b"<scpd/>",
+        b'<scpd xmlns="urn:schemas-upnp-org:service-1-0"></scpd>',
+        scpd_doc(),
+        b"<scpd><specVersion><major>1</major></specVersion><actionList/></scpd>",
+        b"<scpd>text</scpd>",
+    ],
 )
 def test_empty_scpd_is_empty(data):
     scpd = strict(parse_scpd, data, "http://h/")
@@ -828,8 +925,10 @@ def test_scpd_url_returning_the_device_description():
 
 @pytest.mark.parametrize(
     "data, match",
-    [(b"<html><body>Not Found</body></html>", "found <html>"),
-     (b"<scpd><actionList>", "malformed")],
+    [
+        (b"<html><body>Not Found</body></html>", "found <html>"),
+        (b"<scpd><actionList>", "malformed"),
+    ],
 )
 def test_not_an_scpd(data, match):
     with pytest.raises(DescriptionError, match=match):
@@ -839,8 +938,8 @@ def test_not_an_scpd(data, match):
 def test_nameless_and_duplicate_entries():
     data = scpd_doc(
         actions="<action/><action><argumentList/></action><action><name>A</name></action>"
-                "<action><name>A</name><argumentList><argument><name>x</name>"
-                "<direction>in</direction></argument></argumentList></action>",
+        "<action><name>A</name><argumentList><argument><name>x</name>"
+        "<direction>in</direction></argument></argumentList></action>",
         variables=variable("<dataType>ui1</dataType>")
         + variable("<name>V</name><dataType>ui1</dataType>")
         + variable("<name>V</name><dataType>string</dataType>")
@@ -861,8 +960,8 @@ def test_whitespace_inside_names_is_dropped():
     """UPnP names cannot hold whitespace; a line break inside one is an editor's wrap."""
     data = scpd_doc(
         actions="<action><name>Get\r\nVolume</name><argumentList><argument><name>Current Volume"
-                "</name><direction>out</direction><relatedStateVariable>A_ARG_TYPE_\r\n  Volume"
-                "</relatedStateVariable></argument></argumentList></action>",
+        "</name><direction>out</direction><relatedStateVariable>A_ARG_TYPE_\r\n  Volume"
+        "</relatedStateVariable></argument></argumentList></action>",
         variables=variable("<name>\tA_ARG_TYPE_\n Volume </name><dataType>ui2</dataType>"),
     )
     scpd = strict(parse_scpd, data, "http://h/")
@@ -874,9 +973,11 @@ def test_whitespace_inside_names_is_dropped():
 
 @pytest.mark.parametrize("direction", ["", "inout", "both", "<b>in</b>"])
 def test_unknown_or_missing_direction_is_in(direction):
-    data = scpd_doc(actions="<action><name>A</name><argumentList><argument><name>x</name>"
-                            f"<direction>{direction}</direction>"
-                            "</argument></argumentList></action>")
+    data = scpd_doc(
+        actions="<action><name>A</name><argumentList><argument><name>x</name>"
+        f"<direction>{direction}</direction>"
+        "</argument></argumentList></action>"
+    )
     with pytest.warns(UPnPWarning, match="treated as 'in'"):
         scpd = parse_scpd(data, "http://h/")
     assert scpd.actions["A"].arguments == (ArgumentInfo("x", "in", ""),)
@@ -890,6 +991,7 @@ def test_warnings_point_at_the_caller():
 
 
 # -- the records are immutable --------------------------------------------------------------------
+
 
 def test_device_records_are_frozen():
     root = parse_device(load("gupnp-light-desc.xml"), LIGHT_LOCATION)
@@ -932,27 +1034,85 @@ def test_lab_captures_parse_cleanly():
 
 # -- fuzzing: nothing but DescriptionError escapes ------------------------------------------------
 
-DEVICE_TAGS = ["root", "device", "deviceList", "serviceList", "service", "iconList", "icon",
-               "specVersion", "major", "minor", "URLBase", "deviceType", "friendlyName", "UDN",
-               "SCPDURL", "controlURL", "eventSubURL", "url", "width", "presentationURL",
-               "serviceType", "modelURL"]
-SCPD_TAGS = ["scpd", "actionList", "action", "name", "argumentList", "argument", "direction",
-             "relatedStateVariable", "retval", "serviceStateTable", "stateVariable", "dataType",
-             "defaultValue", "allowedValueList", "allowedValue", "allowedValueRange", "minimum",
-             "maximum", "step", "sendEventsAttribute"]
-TEXTS = st.sampled_from(["", " ", "x", "1", "-1", "1e999", "ui4", "in", "out", "/a", "http://[::1",
-                         "http://h:99/x?y", "no", "é", "&amp;", "99999999999999999999"])
+DEVICE_TAGS = [
+    "root",
+    "device",
+    "deviceList",
+    "serviceList",
+    "service",
+    "iconList",
+    "icon",
+    "specVersion",
+    "major",
+    "minor",
+    "URLBase",
+    "deviceType",
+    "friendlyName",
+    "UDN",
+    "SCPDURL",
+    "controlURL",
+    "eventSubURL",
+    "url",
+    "width",
+    "presentationURL",
+    "serviceType",
+    "modelURL",
+]
+SCPD_TAGS = [
+    "scpd",
+    "actionList",
+    "action",
+    "name",
+    "argumentList",
+    "argument",
+    "direction",
+    "relatedStateVariable",
+    "retval",
+    "serviceStateTable",
+    "stateVariable",
+    "dataType",
+    "defaultValue",
+    "allowedValueList",
+    "allowedValue",
+    "allowedValueRange",
+    "minimum",
+    "maximum",
+    "step",
+    "sendEventsAttribute",
+]
+TEXTS = st.sampled_from(
+    [
+        "",
+        " ",
+        "x",
+        "1",
+        "-1",
+        "1e999",
+        "ui4",
+        "in",
+        "out",
+        "/a",
+        "http://[::1",
+        "http://h:99/x?y",
+        "no",
+        "é",
+        "&amp;",
+        "99999999999999999999",
+    ]
+)
 
 
 def xml_trees(tags):
-    attrs = st.sampled_from(["", ' sendEvents="no"', ' multicast="maybe"', ' xmlns="urn:x"',
-                             ' a:b="1" xmlns:a="urn:a"'])
+    attrs = st.sampled_from(
+        ["", ' sendEvents="no"', ' multicast="maybe"', ' xmlns="urn:x"', ' a:b="1" xmlns:a="urn:a"']
+    )
     leaf = TEXTS
 
     def element(kids):
         return st.tuples(st.sampled_from(tags), attrs, kids).map(
             lambda t: f"<{t[0]}{t[1]}>{t[2]}</{t[0]}>"
         )
+
     return st.recursive(
         leaf, lambda inner: element(st.lists(inner, max_size=4).map("".join)), max_leaves=40
     )
@@ -990,12 +1150,20 @@ def test_fuzzed_scpds(body):
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_truncated_and_corrupted_fixtures(data):
-    name = data.draw(st.sampled_from(["miniupnpd-rootDesc.xml", "minidlna-rootDesc.xml",
-                                      "miniupnpd-WANIPCn.xml", "quirky-scpd.xml"]))
+    name = data.draw(
+        st.sampled_from(
+            [
+                "miniupnpd-rootDesc.xml",
+                "minidlna-rootDesc.xml",
+                "miniupnpd-WANIPCn.xml",
+                "quirky-scpd.xml",
+            ]
+        )
+    )
     raw = load(name)
     cut = data.draw(st.integers(0, len(raw)))
     junk = data.draw(st.binary(max_size=8))
-    corrupted = raw[:cut] + junk + raw[cut + data.draw(st.integers(0, 20)):]
+    corrupted = raw[:cut] + junk + raw[cut + data.draw(st.integers(0, 20)) :]
     parse = parse_scpd if "scpd" in name or "WANIPCn" in name else parse_device
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UPnPWarning)

@@ -63,7 +63,10 @@ def test_malformed_http_is_a_transport_error(exc):
 
 @pytest.mark.parametrize(
     ("malformed", "expected"),
-    [(upnpy.TransportError, upnpy.TransportError), (upnpy.DescriptionError, upnpy.DescriptionError)],
+    [
+        (upnpy.TransportError, upnpy.TransportError),
+        (upnpy.DescriptionError, upnpy.DescriptionError),
+    ],
 )
 def test_malformed_xml_becomes_the_documents_own_error(malformed, expected):
     error = raised_by(XMLError("malformed XML: no element found"), malformed=malformed)
@@ -84,7 +87,7 @@ def dead_url() -> str:
     """A loopback URL whose port refuses connections (bound, never listening)."""
     with socket.socket() as placeholder:
         placeholder.bind(("127.0.0.1", 0))
-        return "http://127.0.0.1:%d/rootDesc.xml" % placeholder.getsockname()[1]
+        return f"http://127.0.0.1:{placeholder.getsockname()[1]}/rootDesc.xml"
 
 
 def shown(error: BaseException) -> str:
@@ -139,8 +142,10 @@ def test_a_validation_error_does_not_print_an_internal_value_error_first(gateway
     text = shown(info.value)
     assert text.count("Traceback (most recent call last)") == 1
     assert "\nValueError" not in text
-    assert text.rstrip().splitlines()[-1].startswith(
-        "upnpy.ValidationError: NewExternalPort: 70000 is outside the ui2 range"
+    assert (
+        text.rstrip()
+        .splitlines()[-1]
+        .startswith("upnpy.ValidationError: NewExternalPort: 70000 is outside the ui2 range")
     )
 
 
@@ -154,11 +159,17 @@ def test_a_wrong_argument_name_names_the_action_and_the_closest_real_name(gatewa
         "did you mean 'NewExternalPort'?"
     )
     assert info.value.__context__ is None  # raised by upnpy, not from inside inspect
-    with pytest.raises(TypeError, match=r"^AddPortMapping\(\) got an unexpected .* 'NewProtocl'; "
-                       r"did you mean 'NewProtocol'\?$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^AddPortMapping\(\) got an unexpected .* 'NewProtocl'; "
+        r"did you mean 'NewProtocol'\?$",
+    ):
         add(NewProtocl="TCP")
-    with pytest.raises(TypeError, match=r"^AddPortMapping\(\) got an unexpected keyword argument "
-                       r"'Banana'$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^AddPortMapping\(\) got an unexpected keyword argument "
+        r"'Banana'$",
+    ):
         add(Banana=1)
 
 

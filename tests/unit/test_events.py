@@ -1,4 +1,4 @@
-"""upnpy._subscription and upnpy._gena_server against a loopback GENA device (tests/servers.py).
+"""upnpy._subscription and upnpy._gena_server against a loopback GENA device (tests/fakes.py).
 
 The fake device answers SUBSCRIBE/UNSUBSCRIBE and sends NOTIFYs to the CALLBACK URL it was
 given; the tests also send NOTIFYs of their own (garbage, unknown SIDs, gaps) straight to the
@@ -6,19 +6,18 @@ library's callback server. Everything stays on 127.0.0.1.
 """
 
 import datetime
-import http.client
 import inspect
-import itertools
 import logging
 import queue
 import socket
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import List
 from urllib.parse import urlsplit
 
 import pytest
-from servers import LoopbackServer, headers_dict
+from fakes import FakeDevice, notify, propertyset
+from servers import headers_dict
 
 import upnpy
 from upnpy import _gena, _gena_server
@@ -43,157 +42,47 @@ def threads() -> List[str]:
     return sorted(t.name for t in threading.enumerate() if t.name.startswith("upnpy-events"))
 
 
-def propertyset(values: Dict[str, str], prefix: str = "e") -> bytes:
-    p = prefix
-    props = "".join(f"<{p}:property><{k}>{v}</{k}></{p}:property>" for k, v in values.items())
-    return (
-        f'<?xml version="1.0"?><{p}:propertyset xmlns:{p}="urn:schemas-upnp-org:event-1-0">'
-        f"{props}</{p}:propertyset>"
-    ).encode()
-
-
-def notify(url: str, sid: Optional[str], seq: Optional[object], body: bytes = b"",
-           extra: Optional[Dict[str, Optional[str]]] = None, chunked: bool = False) -> int:
-    """Send one NOTIFY to *url*; headers set to ``None`` in *extra* are left out."""
-    parts = urlsplit(url)
-    headers: Dict[str, Optional[str]] = {
-        "Content-Type": 'text/xml; charset="utf-8"', "NT": "upnp:event", "NTS": "upnp:propchange",
-        "SID": sid, "SEQ": None if seq is None else str(seq),
-    }
-    headers.update(extra or {})
-    sent = {k: v for k, v in headers.items() if v is not None}
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
-    try:
-        if chunked:
-            sent["Transfer-Encoding"] = "chunked"
-            pieces = [body[i:i + 100] for i in range(0, len(body), 100)]
-            conn.request("NOTIFY", parts.path or "/", body=iter(pieces), headers=sent,
-                         encode_chunked=True)
-        else:
-            conn.request("NOTIFY", parts.path or "/", body=body, headers=sent)
-        return conn.getresponse().status
-    finally:
-        conn.close()
-
-
-class FakeDevice:
-    """A GENA device on 127.0.0.1 whose answers the test can change."""
-
-    def __init__(self, scpd: Optional[bytes] = SCPD) -> None:
-        self.scpd = scpd
-        self.subscribe_status = 200
-        self.renew_status = 200
-        self.grant: Optional[str] = "Second-300"
-        self.initial: Optional[Dict[str, str]] = {"Status": "1"}
-        self.initial_first = False  # send SEQ 0 before answering the SUBSCRIBE
-        self.before_answer: Optional[Callable[[str, str], None]] = None  # (sid, callback url)
-        self.lock = threading.Lock()
-        self.callbacks: Dict[str, str] = {}  # active SID -> callback URL
-        self.seqs: Dict[str, int] = {}
-        self.ready: Dict[str, threading.Event] = {}  # set once the initial event went out
-        self.sent: List[Tuple[str, int, int]] = []  # (sid, seq, status) of NOTIFYs sent
-        self._sids = itertools.count(1)
-        self.server = LoopbackServer(self.handle)
-        self.url = self.server.url
-
-    def handle(self, request, reply) -> None:
-        if request.method == "GET":
-            if request.path == "/scpd.xml" and self.scpd is not None:
-                reply.send(200, self.scpd, {"Content-Type": "text/xml"})
-            else:
-                reply.send(404)
-        elif request.method == "SUBSCRIBE" and request.headers.get("SID"):
-            sid = request.headers["SID"]
-            with self.lock:
-                known = sid in self.callbacks
-            if self.renew_status != 200 or not known:
-                reply.send(self.renew_status if self.renew_status != 200 else 412)
-            else:
-                reply.send(200, b"", self._granted(sid))
-        elif request.method == "SUBSCRIBE":
-            if self.subscribe_status != 200:
-                reply.send(self.subscribe_status)
-                return
-            sid = f"uuid:fake-{next(self._sids)}"
-            with self.lock:
-                self.callbacks[sid] = request.headers["CALLBACK"].strip()[1:-1]
-                self.seqs[sid] = 0
-                self.ready[sid] = threading.Event()
-            try:
-                if self.before_answer:
-                    self.before_answer(sid, self.callbacks[sid])
-                if self.initial is not None and self.initial_first:
-                    self._send(sid, self.initial)
-                reply.send(200, b"", self._granted(sid))
-                if self.initial is not None and not self.initial_first:
-                    self._send(sid, self.initial)
-            finally:
-                self.ready[sid].set()
-        elif request.method == "UNSUBSCRIBE":
-            with self.lock:
-                known = self.callbacks.pop(request.headers.get("SID", ""), None)
-            reply.send(200 if known else 412)
-        else:
-            reply.send(405)
-
-    def _granted(self, sid: str) -> Dict[str, str]:
-        headers = {"SID": sid, "Server": "Linux/6 UPnP/1.0 fake/1"}
-        if self.grant is not None:
-            headers["TIMEOUT"] = self.grant
-        return headers
-
-    def event(self, sid: str, values: Dict[str, str], seq: Optional[int] = None) -> int:
-        """NOTIFY *values* to the subscriber of *sid* (next SEQ unless given), after the
-        initial event has gone out; the status the library answered."""
-        assert self.ready[sid].wait(5), "the initial event never went out"
-        return self._send(sid, values, seq)
-
-    def _send(self, sid: str, values: Dict[str, str], seq: Optional[int] = None) -> int:
-        with self.lock:
-            url = self.callbacks[sid]
-            if seq is None:
-                seq = self.seqs[sid]
-            self.seqs[sid] = seq + 1
-        status = notify(url, sid, seq, propertyset(values))
-        self.sent.append((sid, seq, status))
-        return status
-
-    def requests(self, method: str) -> list:
-        return [r for r in self.server.requests if r.method == method]
-
-    def service(self) -> upnpy.Service:
-        info = DeviceInfo(
-            device_type="urn:schemas-upnp-org:device:BinaryLight:1", friendly_name="fake light",
-            manufacturer="upnpy tests", model_name="fake", udn="uuid:fake-device",
-            services=(ServiceInfo(
+def service(fake: FakeDevice) -> upnpy.Service:
+    """The SwitchPower service of a light whose SCPD, control and event URLs are on *fake*."""
+    info = DeviceInfo(
+        device_type="urn:schemas-upnp-org:device:BinaryLight:1",
+        friendly_name="fake light",
+        manufacturer="upnpy tests",
+        model_name="fake",
+        udn="uuid:fake-device",
+        services=(
+            ServiceInfo(
                 service_type="urn:schemas-upnp-org:service:SwitchPower:1",
                 service_id="urn:upnp-org:serviceId:SwitchPower:1",
-                scpd_url=self.url + "/scpd.xml", control_url=self.url + "/ctl",
-                event_sub_url=self.url + "/evt",
-            ),),
-        )
-        device = upnpy.Device.from_info(info, self.url + "/desc.xml", timeout=(2, 5))
-        return device.SwitchPower
+                scpd_url=fake.url + "/scpd.xml",
+                control_url=fake.url + "/ctl",
+                event_sub_url=fake.url + "/evt",
+            ),
+        ),
+    )
+    device = upnpy.Device.from_info(info, fake.url + "/desc.xml", timeout=(2, 5))
+    return device.SwitchPower
 
 
 @pytest.fixture
 def device():
-    fake = FakeDevice()
+    """A GENA device serving the SCPD above; it sends Status=1 as every initial event."""
+    fake = FakeDevice({"/scpd.xml": SCPD}, initial={"Status": "1"})
     try:
         yield fake
     finally:
         leftover = list(manager.subscriptions)
         if leftover:
             manager.shutdown()
-        fake.server.close()
+        fake.close()
         assert not leftover, f"subscriptions left active: {leftover}"
 
 
 @pytest.fixture
 def svc(device):
-    service = device.service()
-    with service.device:
-        yield service
+    switch_power = service(device)
+    with switch_power.device:
+        yield switch_power
 
 
 # --- the public API as the issue names it ----------------------------------------------
@@ -235,9 +124,14 @@ def test_subscribe_sends_the_uda_headers_and_starts_a_named_server(device, svc):
     assert not sub.active
 
 
-@pytest.mark.parametrize("asked, sent", [
-    (2.5, "Second-3"), (60, "Second-60"), (datetime.timedelta(days=1, seconds=5), "Second-86405"),
-])
+@pytest.mark.parametrize(
+    "asked, sent",
+    [
+        (2.5, "Second-3"),
+        (60, "Second-60"),
+        (datetime.timedelta(days=1, seconds=5), "Second-86405"),
+    ],
+)
 def test_timeout_is_always_sent_as_an_integer(device, svc, asked, sent):
     with svc.subscribe(timeout=asked):
         assert headers_dict(device.requests("SUBSCRIBE")[0])["TIMEOUT"] == sent
@@ -293,7 +187,7 @@ def test_a_renewal_answer_with_a_new_sid_is_adopted(device, svc):
             else:
                 original(request, reply)
 
-        device.server._server.handler = new_sid
+        device.handle = new_sid
         sub.renew()
         assert sub.sid == "uuid:renamed"
         assert device.event("uuid:renamed", {"Level": "9"}) == 200
@@ -333,15 +227,18 @@ def test_subscribe_refused_raises_and_leaves_nothing_running(device, svc):
 
 
 def test_unreachable_device_raises_subscription_error(svc, device):
-    device.server.close()
+    device.close()
     with pytest.raises(upnpy.SubscriptionError):
         svc.subscribe()
     assert threads() == []
 
 
 def test_a_service_without_event_sub_url(svc):
-    object.__setattr__(svc, "info", ServiceInfo(svc.service_type, svc.service_id, svc.scpd_url,
-                                                svc.control_url, ""))
+    object.__setattr__(
+        svc,
+        "info",
+        ServiceInfo(svc.service_type, svc.service_id, svc.scpd_url, svc.control_url, ""),
+    )
     with pytest.raises(upnpy.SubscriptionError, match="eventSubURL"):
         svc.subscribe()
 
@@ -351,11 +248,15 @@ def test_callback_url_override_is_advertised_verbatim(device, svc):
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    url = f"http://203.0.113.7:{port}/from-outside"
+    # As behind a NAT: the URL advertised is not where the server listens. 127.0.0.2 stands
+    # for the outside address and stays on this machine (nothing listens there: refused).
+    url = f"http://127.0.0.2:{port}/from-outside"
     with svc.subscribe(callback_url=url, bind=("127.0.0.1", port)) as sub:
         assert headers_dict(device.requests("SUBSCRIBE")[0])["CALLBACK"] == f"<{url}>"
         assert sub.callback_url == url
-        # The device's NOTIFY went to 203.0.113.7 (NAT); ours arrive where the server listens.
+        # The device's initial NOTIFY went to 127.0.0.2 and was refused there; ours arrive
+        # where the server listens.
+        assert device.ready[sub.sid].wait(5) and device.sent == []
         inside = f"http://127.0.0.1:{port}/from-outside"
         assert notify(inside, sub.sid, 0, propertyset({"Level": "1"})) == 200
         assert sub.get().variables == {"Level": 1}
@@ -397,14 +298,13 @@ def test_initial_event_that_beats_the_subscribe_answer_is_delivered(device, svc)
 
 def test_a_bad_value_is_kept_raw_with_a_warning(device, svc):
     device.initial = {"Level": "lots"}
-    with pytest.warns(upnpy.UPnPWarning, match="Level"):
-        with svc.subscribe() as sub:
-            event = sub.get()
+    with pytest.warns(upnpy.UPnPWarning, match="Level"), svc.subscribe() as sub:
+        event = sub.get()
     assert event.variables == {"Level": "lots"}
 
 
 def test_unknown_variables_and_a_missing_scpd_keep_text(device, svc, caplog):
-    device.scpd = None
+    del device.documents["/scpd.xml"]
     device.initial = {"Status": "1", "Other": "x"}
     with svc.subscribe() as sub:
         assert sub.get().variables == {"Status": "1", "Other": "x"}
@@ -412,9 +312,11 @@ def test_unknown_variables_and_a_missing_scpd_keep_text(device, svc, caplog):
 
 
 def test_several_variables_per_property_and_namespaced_names(device, svc):
-    body = (b'<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0" xmlns:x="urn:x">'
-            b"<e:property><Status>0</Status><x:Level>7</x:Level></e:property>"
-            b"<e:property/><e:property><Name/></e:property></e:propertyset>")
+    body = (
+        b'<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0" xmlns:x="urn:x">'
+        b"<e:property><Status>0</Status><x:Level>7</x:Level></e:property>"
+        b"<e:property/><e:property><Name/></e:property></e:propertyset>"
+    )
     with svc.subscribe() as sub:
         sub.get()
         assert notify(sub.callback_url, sub.sid, 1, body) == 200
@@ -537,18 +439,21 @@ def test_unknown_sid_gets_412_and_nothing_is_stored(device, svc):
             sub.get(timeout=0.2)
 
 
-@pytest.mark.parametrize("extra, status", [
-    ({"NT": None}, 400),
-    ({"NTS": None}, 400),
-    ({"NT": "upnp:other"}, 412),
-    ({"NTS": "ssdp:alive"}, 412),
-    ({"SID": None}, 412),
-    ({"SEQ": None}, 412),
-    ({"SEQ": "-1"}, 400),
-    ({"SEQ": "one"}, 400),
-    ({"SEQ": "4294967296"}, 400),
-    ({"Content-Length": "ten"}, 400),
-])
+@pytest.mark.parametrize(
+    "extra, status",
+    [
+        ({"NT": None}, 400),
+        ({"NTS": None}, 400),
+        ({"NT": "upnp:other"}, 412),
+        ({"NTS": "ssdp:alive"}, 412),
+        ({"SID": None}, 412),
+        ({"SEQ": None}, 412),
+        ({"SEQ": "-1"}, 400),
+        ({"SEQ": "one"}, 400),
+        ({"SEQ": "4294967296"}, 400),
+        ({"Content-Length": "ten"}, 400),
+    ],
+)
 def test_bad_headers(device, svc, extra, status):
     with svc.subscribe() as sub:
         sub.get()
@@ -560,15 +465,18 @@ def test_bad_headers(device, svc, extra, status):
         assert sub.get().variables == {"Level": 2}
 
 
-@pytest.mark.parametrize("body", [
-    b"this is not XML",
-    b"<e:propertyset xmlns:e='urn:schemas-upnp-org:event-1-0'><e:property><Level>1",
-    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><e:propertyset '
-    b'xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><Name>&a;</Name></e:property>'
-    b"</e:propertyset>",
-    b"<root><property><Level>1</Level></property></root>",
-    b"",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"this is not XML",
+        b"<e:propertyset xmlns:e='urn:schemas-upnp-org:event-1-0'><e:property><Level>1",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><e:propertyset '
+        b'xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><Name>&a;</Name></e:property>'
+        b"</e:propertyset>",
+        b"<root><property><Level>1</Level></property></root>",
+        b"",
+    ],
+)
 def test_garbage_and_dtd_bodies_get_400_and_the_server_keeps_working(device, svc, body, caplog):
     caplog.set_level(logging.WARNING, logger="upnpy")
     with svc.subscribe() as sub:
@@ -596,8 +504,10 @@ def test_an_oversized_body_gets_413_and_the_server_keeps_working(device, svc):
     with svc.subscribe() as sub:
         sub.get()
         path = urlsplit(sub.callback_url).path
-        head = (f"NOTIFY {path} HTTP/1.1\r\nHOST: x\r\nNT: upnp:event\r\nNTS: upnp:propchange\r\n"
-                f"SID: {sub.sid}\r\nSEQ: 1\r\nContent-Length: {2 << 20}\r\n\r\n").encode()
+        head = (
+            f"NOTIFY {path} HTTP/1.1\r\nHOST: x\r\nNT: upnp:event\r\nNTS: upnp:propchange\r\n"
+            f"SID: {sub.sid}\r\nSEQ: 1\r\nContent-Length: {2 << 20}\r\n\r\n"
+        ).encode()
         assert raw_exchange(sub.callback_url, head, b"<").startswith(b"HTTP/1.1 413")
         chunked = head.replace(f"Content-Length: {2 << 20}".encode(), b"Transfer-Encoding: chunked")
         answer = raw_exchange(sub.callback_url, chunked, b"%x\r\n<" % (2 << 20))
@@ -741,8 +651,8 @@ def test_several_subscriptions_share_one_renewal_thread(device, svc):
 
 def test_a_slow_callback_stalls_nothing_else(device, svc):
     gate = threading.Event()
-    slow_seen: "queue.Queue[int]" = queue.Queue()
-    fast_seen: "queue.Queue[int]" = queue.Queue()
+    slow_seen: queue.Queue[int] = queue.Queue()
+    fast_seen: queue.Queue[int] = queue.Queue()
 
     def slow(event):
         slow_seen.put(event.seq)
@@ -767,7 +677,7 @@ def test_a_slow_callback_stalls_nothing_else(device, svc):
 
 def test_a_callback_exception_is_logged_and_the_subscription_goes_on(device, svc, caplog):
     caplog.set_level(logging.ERROR, logger="upnpy")
-    seen: "queue.Queue[int]" = queue.Queue()
+    seen: queue.Queue[int] = queue.Queue()
 
     def callback(event):
         seen.put(event.seq)
@@ -820,14 +730,19 @@ RCS_LAST_CHANGE = (
 
 def test_last_change_expands_channels_and_instances():
     assert upnpy.parse_last_change(RCS_LAST_CHANGE) == {
-        0: {"Volume": {"Master": "10", "LF": "8"}, "Mute": {"Master": "0"},
-            "PresetNameList": "FactoryDefaults"},
+        0: {
+            "Volume": {"Master": "10", "LF": "8"},
+            "Mute": {"Master": "0"},
+            "PresetNameList": "FactoryDefaults",
+        },
     }
-    avt = ('<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/">'
-           '<InstanceID val="0"><TransportState val="PLAYING"/></InstanceID>'
-           '<InstanceID val="1"><TransportState val="STOPPED"/>'
-           '<AVTransportURIMetaData val="&lt;DIDL-Lite&gt;&lt;/DIDL-Lite&gt;"/>'
-           "</InstanceID></Event>")
+    avt = (
+        '<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/">'
+        '<InstanceID val="0"><TransportState val="PLAYING"/></InstanceID>'
+        '<InstanceID val="1"><TransportState val="STOPPED"/>'
+        '<AVTransportURIMetaData val="&lt;DIDL-Lite&gt;&lt;/DIDL-Lite&gt;"/>'
+        "</InstanceID></Event>"
+    )
     assert upnpy.parse_last_change(avt.encode()) == {
         0: {"TransportState": "PLAYING"},
         1: {"TransportState": "STOPPED", "AVTransportURIMetaData": "<DIDL-Lite></DIDL-Lite>"},
@@ -835,15 +750,19 @@ def test_last_change_expands_channels_and_instances():
 
 
 def test_last_change_converts_with_state_variables():
-    types = {"Volume": StateVariableInfo("Volume", "ui2"),
-             "Mute": StateVariableInfo("Mute", "boolean")}
+    types = {
+        "Volume": StateVariableInfo("Volume", "ui2"),
+        "Mute": StateVariableInfo("Mute", "boolean"),
+    }
     assert upnpy.parse_last_change(RCS_LAST_CHANGE, types)[0]["Volume"] == {"Master": 10, "LF": 8}
     assert upnpy.parse_last_change(RCS_LAST_CHANGE, types)[0]["Mute"] == {"Master": False}
 
 
 def test_last_change_declared_in_another_encoding_but_already_decoded():
-    text = ('<?xml version="1.0" encoding="ISO-8859-1"?>'
-            '<Event><InstanceID val="0"><Name val="Küche"/></InstanceID></Event>')
+    text = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>'
+        '<Event><InstanceID val="0"><Name val="Küche"/></InstanceID></Event>'
+    )
     assert upnpy.parse_last_change(text) == {0: {"Name": "Küche"}}
 
 
@@ -851,7 +770,7 @@ def test_last_change_empty_event():
     assert upnpy.parse_last_change('<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/"/>') == {}
 
 
-@pytest.mark.parametrize("bad", ["", "not xml", "<Other/>", '<!DOCTYPE x><Event/>'])
+@pytest.mark.parametrize("bad", ["", "not xml", "<Other/>", "<!DOCTYPE x><Event/>"])
 def test_last_change_refuses_what_is_not_one(bad):
     with pytest.raises(ValueError):
         upnpy.parse_last_change(bad)

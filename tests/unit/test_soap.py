@@ -48,11 +48,15 @@ def fault(code: str = "714", description: str = "NoSuchEntryInArray", prefix: st
 def test_envelope_is_compact_and_exact():
     args = [("NewRemoteHost", ""), ("NewExternalPort", "8080")]
     body = soap.build_envelope(ST, "AddPortMapping", args)
-    assert body == (
-        f'<?xml version="1.0"?><s:Envelope xmlns:s="{ENV_NS}" s:encodingStyle="{ENC_NS}"><s:Body>'
-        f'<u:AddPortMapping xmlns:u="{ST}"><NewRemoteHost></NewRemoteHost>'
-        "<NewExternalPort>8080</NewExternalPort></u:AddPortMapping></s:Body></s:Envelope>"
-    ).encode()
+    assert (
+        body
+        == (
+            f'<?xml version="1.0"?><s:Envelope xmlns:s="{ENV_NS}" s:encodingStyle="{ENC_NS}">'
+            "<s:Body>"
+            f'<u:AddPortMapping xmlns:u="{ST}"><NewRemoteHost></NewRemoteHost>'
+            "<NewExternalPort>8080</NewExternalPort></u:AddPortMapping></s:Body></s:Envelope>"
+        ).encode()
+    )
 
 
 def test_envelope_parses_with_the_right_namespaces_and_order():
@@ -175,7 +179,10 @@ def test_out_arguments_keep_device_order_and_decode_entities():
 def test_empty_out_arguments_and_empty_response():
     body = response("GetStatusInfo", "<A></A><B/><C> </C><D> spaced value </D>")
     assert soap.parse_response(body, "GetStatusInfo") == {
-        "A": "", "B": "", "C": " ", "D": " spaced value "  # string values kept exact
+        "A": "",
+        "B": "",
+        "C": " ",
+        "D": " spaced value ",  # string values kept exact
     }
     assert soap.parse_response(response("SetTarget"), "SetTarget") == {}
     assert soap.parse_response(envelope('<u:SetTargetResponse xmlns:u="x"/>'), "SetTarget") == {}
@@ -542,7 +549,7 @@ def test_connection_refused_is_a_transport_error(session):
 
     with socket.socket() as placeholder:  # bound, never listening: connecting is refused
         placeholder.bind(("127.0.0.1", 0))
-        url = "http://127.0.0.1:%d/c" % placeholder.getsockname()[1]
+        url = f"http://127.0.0.1:{placeholder.getsockname()[1]}/c"
         with pytest.raises(TransportError) as info:
             soap.call(session, url, ST, "Act", [], timeout=2)
     assert info.value.url == url
@@ -646,11 +653,15 @@ def test_keep_alive_survives_faults_and_the_m_post_retry(serve, session):
 PLAIN_BODIES = [
     response("GetStatusInfo", "<A>1</A><B></B><C/><D> spaced </D>"),
     response("GetStatusInfo", "<A>&lt;&amp;&gt;&quot;&#233;</A><A>second</A>"),
-    (b'<?xml version="1.0" encoding="ISO-8859-1"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="x">'
-     b"<SOAP-ENV:Body><m:GetStatusInfoResponse xmlns:m=\"t\"><N>K\xfcche</N>"
-     b"</m:GetStatusInfoResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"),
-    (b"<?xml version=\"1.0\"?>\n<Envelope>\n  <Body>\n    <GetStatusInfoResponse>\n"
-     b"      <A>x</A>\n    </GetStatusInfoResponse>\n  </Body>\n</Envelope>\n"),
+    (
+        b'<?xml version="1.0" encoding="ISO-8859-1"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="x">'
+        b'<SOAP-ENV:Body><m:GetStatusInfoResponse xmlns:m="t"><N>K\xfcche</N>'
+        b"</m:GetStatusInfoResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    ),
+    (
+        b'<?xml version="1.0"?>\n<Envelope>\n  <Body>\n    <GetStatusInfoResponse>\n'
+        b"      <A>x</A>\n    </GetStatusInfoResponse>\n  </Body>\n</Envelope>\n"
+    ),
     response("GetStatusInfo", ""),
 ]
 
@@ -663,13 +674,20 @@ def test_fast_path_equals_the_lenient_parser(body, monkeypatch):
     assert soap.parse_response(body, "GetStatusInfo") == fast
 
 
-@pytest.mark.parametrize("body", [
-    b'<s:Envelope xmlns:s="x"><s:Body><s:Fault><faultcode>s:Client</faultcode></s:Fault></s:Body></s:Envelope>',
-    response("GetStatusInfo", "<Result><DIDL-Lite><item/></DIDL-Lite></Result>"),  # unescaped markup
-    response("getstatusinfo", "<A>1</A>"),  # another name: the lenient rules decide
-    b'<s:Envelope xmlns:s="x"><s:Header/><s:Body><u:GetStatusInfoResponse/></s:Body></s:Envelope>',
-    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Envelope/>',
-    response("GetStatusInfo", "<A>1</A>") + b"\x00\x00garbage",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<s:Envelope xmlns:s="x"><s:Body><s:Fault><faultcode>s:Client</faultcode></s:Fault>'
+        b"</s:Body></s:Envelope>",
+        response(
+            "GetStatusInfo", "<Result><DIDL-Lite><item/></DIDL-Lite></Result>"
+        ),  # unescaped markup
+        response("getstatusinfo", "<A>1</A>"),  # another name: the lenient rules decide
+        b'<s:Envelope xmlns:s="x"><s:Header/><s:Body><u:GetStatusInfoResponse/></s:Body>'
+        b"</s:Envelope>",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><Envelope/>',
+        response("GetStatusInfo", "<A>1</A>") + b"\x00\x00garbage",
+    ],
+)
 def test_anything_unusual_takes_the_lenient_path(body):
     assert soap._plain_out_arguments(body, "GetStatusInfo") is None

@@ -1,9 +1,9 @@
 """upnpy.ssdp: message building, response parsing, interface selection, loopback search.
 
-Network safety: nothing here may multicast or reach any address but 127.0.0.1. An autouse
-fixture makes every ``sendto`` to another destination fail the test before it is sent; the
-multicast code path is exercised with :data:`upnpy.ssdp.SSDP_GROUP` pointed at a loopback
-responder.
+Network safety: nothing here may multicast or reach any address but loopback. The unit tests'
+network guard (tests/unit/conftest.py) refuses every ``sendto`` to another destination before
+it is sent, and fails the test; the multicast code path is exercised with
+:data:`upnpy.ssdp.SSDP_GROUP` pointed at a loopback responder.
 """
 
 import gc
@@ -21,20 +21,6 @@ from upnpy._http import USER_AGENT
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
 LOOPBACK = "127.0.0.1"
-
-
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """Refuse, before sending, any datagram to a destination other than 127.0.0.1."""
-    real_sendto = socket.socket.sendto
-
-    def guarded_sendto(self, data, *args):
-        destination = args[-1]
-        if not (isinstance(destination, tuple) and destination[0] == LOOPBACK):
-            raise AssertionError(f"test tried to send to {destination!r}")
-        return real_sendto(self, data, *args)
-
-    monkeypatch.setattr(socket.socket, "sendto", guarded_sendto)
 
 
 def crlf(*lines):
@@ -103,9 +89,7 @@ def test_build_msearch_multicast_exact_bytes():
         b"HOST: 239.255.255.250:1900\r\n"
         b'MAN: "ssdp:discover"\r\n'
         b"MX: 2\r\n"
-        b"ST: ssdp:all\r\n"
-        + f"USER-AGENT: {USER_AGENT}\r\n".encode()
-        + b"CPFN.UPNP.ORG: upnpy\r\n"
+        b"ST: ssdp:all\r\n" + f"USER-AGENT: {USER_AGENT}\r\n".encode() + b"CPFN.UPNP.ORG: upnpy\r\n"
         b"\r\n"
     )
 
@@ -239,8 +223,17 @@ def test_max_age_variants(header, expected):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("0", 0), ("42", 42), ("2147483647", 2147483647), ("2147483648", None), ("-1", None),
-     ("abc", None), ("1.5", None), ("", None), ("\u0661\u0662", None)],
+    [
+        ("0", 0),
+        ("42", 42),
+        ("2147483647", 2147483647),
+        ("2147483648", None),
+        ("-1", None),
+        ("abc", None),
+        ("1.5", None),
+        ("", None),
+        ("\u0661\u0662", None),
+    ],
 )
 def test_bootid_and_configid(value, expected):
     data = crlf(
@@ -570,7 +563,7 @@ def test_stopping_early_closes_the_socket(responder_factory, track_sockets):
 
 def test_abandoned_generator_closes_the_socket(responder_factory, track_sockets):
     responder = responder_factory([ROOT, DEVICE])
-    for response in ssdp.search(timeout=5.0, host=f"127.0.0.1:{responder.port}"):
+    for _response in ssdp.search(timeout=5.0, host=f"127.0.0.1:{responder.port}"):
         break
     gc.collect()
     assert track_sockets and all(s.fileno() == -1 for s in track_sockets)
@@ -604,7 +597,7 @@ def test_no_working_socket_is_a_discovery_error(monkeypatch):
 
     monkeypatch.setattr(ssdp, "_open_socket", failing_open)
     gen = ssdp.search(timeout=0.5, host="127.0.0.1:9")
-    with pytest.raises(DiscoveryError, match="0.0.0.0"):
+    with pytest.raises(DiscoveryError, match=r"0\.0\.0\.0"):
         next(gen)
 
 

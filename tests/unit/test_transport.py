@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from upnpy import DescriptionError, TransportError
-from upnpy._transport import RequestsTransport, SocketTransport, as_transport, fetch
 from upnpy._http import new_session
+from upnpy._transport import RequestsTransport, SocketTransport, as_transport, fetch
 
 TIMEOUT = (2.0, 2.0)
 
@@ -94,7 +94,9 @@ def test_keep_alive_reuses_the_connection(scripted, transport):
 
 def test_request_is_one_well_formed_message(scripted, transport):
     server = scripted([ok()])
-    transport.exchange("POST", server.url + "/ctl?x=1", {"SOAPAction": '"a#b"'}, b"<body/>", TIMEOUT, 100)
+    transport.exchange(
+        "POST", server.url + "/ctl?x=1", {"SOAPAction": '"a#b"'}, b"<body/>", TIMEOUT, 100
+    )
     (request,) = server.requests
     head, _, body = request.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
@@ -130,21 +132,26 @@ def test_body_delimited_by_close(scripted, transport):
 
 
 def test_chunked_body_with_extensions_and_trailers(scripted, transport):
-    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-               b"4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: y\r\n\r\n")
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: y\r\n\r\n"
+    )
     server = scripted([chunked, ok(b"again")])
     assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"Wikipedia"
     assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"again"
     assert server.connections == 1
 
 
-@pytest.mark.parametrize("answer", [
-    b"SSH-2.0-OpenSSH\r\n\r\n",
-    b"HTTP/1.1 abc OK\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000,
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"SSH-2.0-OpenSSH\r\n\r\n",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70000,
+    ],
+)
 def test_malformed_answers_are_transport_errors(scripted, transport, answer):
     server = scripted([answer, None])
     with pytest.raises(TransportError):
@@ -201,5 +208,6 @@ def test_as_transport():
 
 def test_line_breaks_cannot_inject_headers(transport):
     with pytest.raises(TransportError):
-        transport.exchange("POST", "http://127.0.0.1:1/c", {"SOAPAction": '"a\r\nX: 1#b"'}, b"",
-                           TIMEOUT, 100)
+        transport.exchange(
+            "POST", "http://127.0.0.1:1/c", {"SOAPAction": '"a\r\nX: 1#b"'}, b"", TIMEOUT, 100
+        )

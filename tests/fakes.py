@@ -1,0 +1,259 @@
+"""Test doubles shared by the loopback tests: one fake UPnP device, and the messages it sends.
+
+:class:`FakeDevice` serves on 127.0.0.1 (through :class:`servers.LoopbackServer`):
+
+- ``GET``: the document stored at that path in ``documents``, else 404;
+- ``POST``: the canned SOAP answer chosen for (control path, action) with :meth:`answer` or
+  ``answers``, else UPnP fault 401 (Invalid Action);
+- ``SUBSCRIBE``/``UNSUBSCRIBE``: GENA, with statuses and grants the test can change; NOTIFYs go
+  to the CALLBACK URL each subscriber gave (the initial event, then :meth:`event`);
+- anything else: 405.
+
+Every request is recorded server-side (:meth:`requests`), so "made no request" is counted.
+
+    fake = FakeDevice({"/desc.xml": DESCRIPTION})
+    fake.answer("/ctl", SERVICE_TYPE, "GetStatus", [("ResultStatus", "1")])
+    ...
+    fake.close()
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import threading
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+from servers import LoopbackServer, Reply, Request
+
+__all__ = [
+    "ENV_NS",
+    "ENC_NS",
+    "Canned",
+    "Answer",
+    "FakeDevice",
+    "soap_response",
+    "soap_fault",
+    "propertyset",
+    "notify",
+]
+
+ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+ENC_NS = "http://schemas.xmlsoap.org/soap/encoding/"
+
+Canned = Tuple[int, bytes]  # (HTTP status, body)
+Answer = Union[Canned, Callable[[Request], Canned]]
+
+# --- what a device sends ---------------------------------------------------------------------
+
+
+def soap_response(service_type: str, action: str, out: Sequence[Tuple[str, str]]) -> bytes:
+    """A 200 response envelope carrying *out* (name, text) pairs, escaped."""
+    args = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in out)
+    return (
+        f'<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="{ENV_NS}" s:encodingStyle="{ENC_NS}">'
+        f'<s:Body><u:{action}Response xmlns:u="{service_type}">{args}</u:{action}Response>'
+        "</s:Body></s:Envelope>\r\n"
+    ).encode()
+
+
+def soap_fault(code: int, description: str) -> bytes:
+    """A fault envelope carrying UPnP error *code* and *description*."""
+    return (
+        f'<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="{ENV_NS}" s:encodingStyle="{ENC_NS}">'
+        "<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>"
+        '<detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0">'
+        f"<errorCode>{code}</errorCode><errorDescription>{description}</errorDescription>"
+        "</UPnPError></detail></s:Fault></s:Body></s:Envelope>\r\n"
+    ).encode()
+
+
+def propertyset(values: Mapping[str, str], prefix: str = "e") -> bytes:
+    """A GENA NOTIFY body: one ``<property>`` for each of *values*, in order."""
+    p = prefix
+    props = "".join(f"<{p}:property><{k}>{v}</{k}></{p}:property>" for k, v in values.items())
+    return (
+        f'<?xml version="1.0"?><{p}:propertyset xmlns:{p}="urn:schemas-upnp-org:event-1-0">'
+        f"{props}</{p}:propertyset>"
+    ).encode()
+
+
+def notify(
+    url: str,
+    sid: Optional[str],
+    seq: Optional[object],
+    body: bytes = b"",
+    extra: Optional[Mapping[str, Optional[str]]] = None,
+    chunked: bool = False,
+) -> int:
+    """Send one NOTIFY to *url*; the status answered. Headers set to ``None`` in *extra* (or a
+    *sid*/*seq* of ``None``) are left out."""
+    parts = urlsplit(url)
+    headers: Dict[str, Optional[str]] = {
+        "Content-Type": 'text/xml; charset="utf-8"',
+        "NT": "upnp:event",
+        "NTS": "upnp:propchange",
+        "SID": sid,
+        "SEQ": None if seq is None else str(seq),
+    }
+    headers.update(extra or {})
+    sent = {k: v for k, v in headers.items() if v is not None}
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        if chunked:
+            sent["Transfer-Encoding"] = "chunked"
+            pieces = [body[i : i + 100] for i in range(0, len(body), 100)]
+            conn.request(
+                "NOTIFY", parts.path or "/", body=iter(pieces), headers=sent, encode_chunked=True
+            )
+        else:
+            conn.request("NOTIFY", parts.path or "/", body=body, headers=sent)
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+# --- the device ------------------------------------------------------------------------------
+
+XML = {"Content-Type": 'text/xml; charset="utf-8"'}
+
+
+class FakeDevice:
+    """A UPnP device on 127.0.0.1 whose documents and answers the test chooses (see above).
+
+    *documents* maps a path to the bytes served there; *initial* is the initial event sent to
+    every new subscriber (SEQ 0), or ``None`` for none. A test may replace :meth:`handle` on
+    the instance to intercept requests (calling the original for the rest).
+    """
+
+    def __init__(
+        self,
+        documents: Optional[Mapping[str, bytes]] = None,
+        initial: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self.documents: Dict[str, bytes] = dict(documents or {})
+        # SOAP: (control path, action) -> (status, body), or a function of the request to one
+        self.answers: Dict[Tuple[str, str], Answer] = {}
+        # GENA: what the device answers, changeable at any time
+        self.subscribe_status = 200
+        self.renew_status = 200
+        self.grant: Optional[str] = "Second-300"  # the TIMEOUT header granted, None for none
+        self.initial = initial
+        self.initial_first = False  # send SEQ 0 before answering the SUBSCRIBE
+        self.before_answer: Optional[Callable[[str, str], None]] = None  # (sid, callback url)
+        # GENA: the device's state
+        self.lock = threading.Lock()
+        self.callbacks: Dict[str, str] = {}  # active SID -> callback URL
+        self.seqs: Dict[str, int] = {}
+        self.ready: Dict[str, threading.Event] = {}  # set once the initial event went out
+        self.sent: List[Tuple[str, int, int]] = []  # (sid, seq, status) of NOTIFYs sent
+        self._sids = itertools.count(1)
+        self.server = LoopbackServer(lambda request, reply: self.handle(request, reply))
+        self.url = self.server.url
+
+    # --- the test's side
+
+    def answer(
+        self, path: str, service_type: str, action: str, out: Sequence[Tuple[str, str]] = ()
+    ) -> None:
+        """Answer *action* at control *path* with these out-arguments."""
+        self.answers[(path, action)] = (200, soap_response(service_type, action, out))
+
+    def event(self, sid: str, values: Dict[str, str], seq: Optional[int] = None) -> int:
+        """NOTIFY *values* to the subscriber of *sid* (next SEQ unless given), after the
+        initial event has gone out; the status the library answered."""
+        assert self.ready[sid].wait(5), "the initial event never went out"
+        return self._send(sid, values, seq)
+
+    def requests(self, method: Optional[str] = None, path: Optional[str] = None) -> List[Request]:
+        """The requests received so far, in order; only those of *method*, *path* if given."""
+        return [
+            r for r in self.server.requests if method in (None, r.method) and path in (None, r.path)
+        ]
+
+    def gets(self, path: Optional[str] = None) -> List[Request]:
+        return self.requests("GET", path)
+
+    def posts(self, path: Optional[str] = None) -> List[Request]:
+        return self.requests("POST", path)
+
+    def close(self) -> None:
+        self.server.close()
+
+    # --- the device's side
+
+    def handle(self, request: Request, reply: Reply) -> None:
+        if request.method == "GET":
+            document = self.documents.get(request.path)
+            if document is None:
+                reply.send(404, b"<html>Not Found</html>", {"Content-Type": "text/html"})
+            else:
+                reply.send(200, document, XML)
+        elif request.method == "POST":
+            self._control(request, reply)
+        elif request.method == "SUBSCRIBE" and request.headers.get("SID"):
+            self._renew(request, reply)
+        elif request.method == "SUBSCRIBE":
+            self._subscribe(request, reply)
+        elif request.method == "UNSUBSCRIBE":
+            with self.lock:
+                known = self.callbacks.pop(request.headers.get("SID", ""), None)
+            reply.send(200 if known else 412)
+        else:
+            reply.send(405)
+
+    def _control(self, request: Request, reply: Reply) -> None:
+        soap_action = request.headers.get("SOAPAction", "").strip('"')
+        answer = self.answers.get((request.path, soap_action.rpartition("#")[2]))
+        if answer is None:
+            reply.send(500, soap_fault(401, "Invalid Action"), XML)
+            return
+        status, body = answer(request) if callable(answer) else answer
+        reply.send(status, body, {**XML, "EXT": ""})
+
+    def _renew(self, request: Request, reply: Reply) -> None:
+        sid = request.headers["SID"]
+        with self.lock:
+            known = sid in self.callbacks
+        if self.renew_status != 200 or not known:
+            reply.send(self.renew_status if self.renew_status != 200 else 412)
+        else:
+            reply.send(200, b"", self._granted(sid))
+
+    def _subscribe(self, request: Request, reply: Reply) -> None:
+        if self.subscribe_status != 200:
+            reply.send(self.subscribe_status)
+            return
+        sid = f"uuid:fake-{next(self._sids)}"
+        with self.lock:
+            self.callbacks[sid] = request.headers["CALLBACK"].strip()[1:-1]
+            self.seqs[sid] = 0
+            self.ready[sid] = threading.Event()
+        try:
+            if self.before_answer:
+                self.before_answer(sid, self.callbacks[sid])
+            if self.initial is not None and self.initial_first:
+                self._send(sid, self.initial)
+            reply.send(200, b"", self._granted(sid))
+            if self.initial is not None and not self.initial_first:
+                self._send(sid, self.initial)
+        finally:
+            self.ready[sid].set()
+
+    def _granted(self, sid: str) -> Dict[str, str]:
+        headers = {"SID": sid, "Server": "Linux/6 UPnP/1.0 fake/1"}
+        if self.grant is not None:
+            headers["TIMEOUT"] = self.grant
+        return headers
+
+    def _send(self, sid: str, values: Dict[str, str], seq: Optional[int] = None) -> int:
+        with self.lock:
+            url = self.callbacks[sid]
+            if seq is None:
+                seq = self.seqs[sid]
+            self.seqs[sid] = seq + 1
+        status = notify(url, sid, seq, propertyset(values))
+        self.sent.append((sid, seq, status))
+        return status

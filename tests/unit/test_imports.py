@@ -1,0 +1,243 @@
+"""upnpy's modules import alone, import no cycle, and ``import upnpy`` stays light.
+
+The modules are found by listing ``upnpy/*.py``, so a module added or renamed is checked too.
+
+1. Each module is imported alone in a fresh interpreter (as python-zeroconf's
+   tests/test_circular_imports.py does): an import cycle that only bites in one import order
+   fails here.
+2. The package's import graph, read with :mod:`ast`, has no cycle. It counts every import that
+   runs (in functions too) and leaves out ``if TYPE_CHECKING:`` blocks, which never run.
+3. ``import upnpy`` loads neither requests, xmltodict nor the eventing module: the import cost
+   target depends on it.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Set
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = "upnpy"
+PACKAGE_DIR = ROOT / PACKAGE
+INIT = "__init__"  # the package itself, in the graph
+
+#: every module of the package by file name, ``__init__`` included
+MODULES = sorted(path.stem for path in PACKAGE_DIR.glob("*.py"))
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """Run *code* in a fresh interpreter at the repository root (so its upnpy is imported)."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_modules_are_found():
+    assert {INIT, "_proxy", "_subscription"} <= set(MODULES)
+
+
+# --- 1. every module imports alone ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [name for name in MODULES if name != "__main__"])
+def test_module_imports_alone(name):  # __main__ is left out: importing it runs the CLI
+    module = PACKAGE if name == INIT else f"{PACKAGE}.{name}"
+    result = run_python(f"import {module}")
+    assert result.returncode == 0, f"import {module} failed alone:\n{result.stderr}"
+
+
+# --- 2. no import cycle ------------------------------------------------------------------------
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """``TYPE_CHECKING``, ``typing.TYPE_CHECKING``, ``_typing.TYPE_CHECKING``..."""
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _runtime_imports(node: ast.AST) -> Iterator[ast.AST]:
+    """Every import statement in or under *node* that can run: not under ``if TYPE_CHECKING:``."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield node
+    elif isinstance(node, ast.If) and _is_type_checking(node.test):
+        for statement in node.orelse:  # the else branch does run
+            yield from _runtime_imports(statement)
+    else:
+        for child in ast.iter_child_nodes(node):
+            yield from _runtime_imports(child)
+
+
+def imports_of(source: str, modules: Set[str], package: str = PACKAGE) -> Set[str]:
+    """The modules of *package* (names as in *modules*; the package is ``__init__``) that
+    *source*, a module directly inside *package*, imports at run time."""
+
+    def target(dotted: str) -> Optional[str]:  # "upnpy._x" -> "_x", "upnpy" -> "__init__"
+        if dotted == package:
+            return INIT
+        head, _, rest = dotted.partition(".")
+        return rest.partition(".")[0] if head == package else None
+
+    edges: Set[str] = set()
+    for node in _runtime_imports(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found = (target(alias.name) for alias in node.names)
+            edges.update(name for name in found if name)
+            continue
+        if node.level:  # relative: level 1 is the package itself, deeper is outside it
+            if node.level > 1:
+                continue
+            base = package + (f".{node.module}" if node.module else "")
+        else:
+            base = node.module or ""
+        if base == package:  # from . import x / from upnpy import x: a module, or a name
+            edges.update(alias.name if alias.name in modules else INIT for alias in node.names)
+        else:
+            name = target(base)
+            if name:
+                edges.add(name)
+    return edges
+
+
+def import_graph() -> Dict[str, Set[str]]:
+    """Module -> the package's modules it imports at run time (self-imports left out)."""
+    modules = set(MODULES)
+    graph = {}
+    for name in MODULES:
+        source = (PACKAGE_DIR / f"{name}.py").read_text(encoding="utf-8")
+        graph[name] = imports_of(source, modules) - {name}
+    return graph
+
+
+def find_cycles(graph: Dict[str, Set[str]]) -> List[List[str]]:
+    """One cycle (``[a, b, ..., a]``) for each group of modules that import each other."""
+    index: Dict[str, int] = {}
+    low: Dict[str, int] = {}
+    stack: List[str] = []
+    on_stack: Set[str] = set()
+    groups: List[List[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph.get(node, ()):
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [_cycle_through(group, graph) for group in sorted(groups)]
+
+
+def _cycle_through(group: List[str], graph: Dict[str, Set[str]]) -> List[str]:
+    """The shortest path from the group's first module back to itself, inside the group."""
+    start, members = group[0], set(group)
+    paths = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == start:
+                return paths[node] + [start]
+            if nxt in members and nxt not in paths:
+                paths[nxt] = paths[node] + [nxt]
+                queue.append(nxt)
+    raise AssertionError(f"no cycle through {group}")  # a component always has one
+
+
+def test_the_package_has_no_import_cycle():
+    graph = import_graph()
+    assert graph[INIT], "the graph is empty: the import reader is broken"
+    cycles = [" -> ".join(cycle) for cycle in find_cycles(graph)]
+    assert not cycles, "import cycles in upnpy/:\n  " + "\n  ".join(cycles)
+
+
+def test_the_cycle_finder_finds_cycles():
+    acyclic = {"__init__": {"_a", "_b"}, "_a": {"_b"}, "_b": {"_c"}, "_c": set()}
+    assert find_cycles(acyclic) == []
+    cyclic = {
+        "__init__": {"_a"},
+        "_a": {"_b"},
+        "_b": {"_c", "_d"},
+        "_c": {"_a"},
+        "_d": {"_e"},
+        "_e": {"_d"},
+    }
+    assert find_cycles(cyclic) == [["_a", "_b", "_c", "_a"], ["_d", "_e", "_d"]]
+    assert find_cycles({"_a": {"__init__"}, "__init__": {"_a"}}) == [["__init__", "_a", "__init__"]]
+    assert find_cycles({"_a": {"_a"}}) == [["_a", "_a"]]
+
+
+def test_the_import_reader_counts_what_runs():
+    source = textwrap.dedent(
+        """
+        import json
+        import upnpy._a
+        import upnpy
+        from . import _b, helper
+        from ._c import thing
+        from .. import elsewhere
+        from upnpy import _d
+        from upnpy._e import other
+        from upnpy import Device
+        import typing
+        import typing as _typing
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from ._f import Hint
+        if typing.TYPE_CHECKING:
+            import upnpy._g
+        if _typing.TYPE_CHECKING:
+            from . import _h
+        else:
+            from . import _i
+
+        def later():
+            from ._j import late
+            if TYPE_CHECKING:
+                from ._k import Nope
+            elif TYPE_CHECKING:
+                from ._k import Nope
+            else:
+                import upnpy._l.sub
+        """
+    )
+    modules = {"__init__", "_a", "_b", "_c", "_d", "_e", "_f", "_g", "_h", "_i", "_j", "_k", "_l"}
+    expected = {"_a", "__init__", "_b", "_c", "_d", "_e", "_i", "_j", "_l"}
+    assert imports_of(source, modules) == expected
+    assert imports_of("from . import helper", modules) == {"__init__"}  # a name: the package
+    assert imports_of("import upnpyx\nfrom upnpyx import _a", modules) == set()
+
+
+# --- 3. import upnpy stays light ------------------------------------------------------------
+
+
+def test_import_upnpy_loads_no_heavy_module():
+    heavy = ["requests", "xmltodict", "upnpy._subscription"]
+    result = run_python(
+        f"import sys, upnpy; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [], f"import upnpy loaded {result.stdout.split()}"
