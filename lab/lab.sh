@@ -100,6 +100,11 @@ EOF
         >"$dir/miniupnpd.log" 2>&1 &
 }
 
+minidlna_conf() {  # minidlna_conf FILE MEDIA_DIR FRIENDLY_NAME DB_DIR LOG_DIR: one server's config
+    printf '%s\n' "port=8200" "network_interface=lan0" "media_dir=A,$2" "friendly_name=$3" \
+        "db_dir=$4" "log_dir=$5" "inotify=no" "uuid=$(cat /proc/sys/kernel/random/uuid)" >"$1"
+}
+
 start_media_server() {
     local p=$1 dir=$2
     mkdir -p "$dir/media" "$dir/minidlna-db"
@@ -111,16 +116,7 @@ for n in range(1, count + 1):
         w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
         w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * n / 10))) for i in range(4000)))
 EOF
-    cat >"$dir/minidlna.conf" <<EOF
-port=8200
-network_interface=lan0
-media_dir=A,$dir/media
-friendly_name=upnpy lab media
-db_dir=$dir/minidlna-db
-log_dir=$dir
-inotify=no
-uuid=$(cat /proc/sys/kernel/random/uuid)
-EOF
+    minidlna_conf "$dir/minidlna.conf" "$dir/media" "upnpy lab media" "$dir/minidlna-db" "$dir"
     ip netns exec "$p-dms" minidlnad -f "$dir/minidlna.conf" -d -P "$dir/minidlna.pid" \
         >"$dir/minidlna.out" 2>&1 &
 }
@@ -154,9 +150,7 @@ with wave.open(sys.argv[1], "wb") as w:
     for i in $(seq 1 "$CROWD"); do
         c=$dir/crowd/c$i
         mkdir -p "$c/db"
-        printf '%s\n' "port=8200" "network_interface=lan0" "media_dir=A,$dir/crowd/media" \
-            "friendly_name=upnpy crowd $i" "db_dir=$c/db" "log_dir=$c" "inotify=no" \
-            "uuid=$(cat /proc/sys/kernel/random/uuid)" >"$c/minidlna.conf"
+        minidlna_conf "$c/minidlna.conf" "$dir/crowd/media" "upnpy crowd $i" "$c/db" "$c"
         # -S: in the foreground without -d's debug chatter; its log goes to $c/minidlna.log.
         ip netns exec "$p-c$i" minidlnad -S -f "$c/minidlna.conf" -P "$c/minidlna.pid" \
             >"$c/minidlna.out" 2>&1 &
@@ -243,30 +237,33 @@ EOF
 
 # --- tearing down ---------------------------------------------------------------------------
 
-kill_namespace_pids() {  # TERM, a short wait, then KILL whatever still runs in namespace $1
-    local ns=$1 pids i
-    for sig in TERM TERM TERM TERM TERM KILL; do
-        pids=$(ip netns pids "$ns" 2>/dev/null || true)
-        [ -z "$pids" ] && return 0
+# stop_namespaces "SIGNALS" PAUSE NS...: send each signal in turn to every process still running
+# in the namespaces (all at once), with PAUSE seconds between, until none is left.
+stop_namespaces() {
+    local signals=$1 pause=$2 sig ns pids
+    shift 2
+    for sig in $signals; do
+        pids=""
+        for ns in "$@"; do pids="$pids $(ip netns pids "$ns" 2>/dev/null || true)"; done
+        [ -n "${pids// /}" ] || return 0
+        # shellcheck disable=SC2086
         kill -"$sig" $pids 2>/dev/null || true
-        sleep 0.3
+        sleep "$pause"
     done
+}
+
+kill_namespace_pids() {  # TERM, short waits, then KILL whatever still runs in namespace $1
+    stop_namespaces "TERM TERM TERM TERM TERM KILL" 0.3 "$1"
 }
 
 # The crowd's namespaces (P-c1, P-c2, ...), found by name so that a half-built crowd goes too:
 # TERM to all of their processes at once, short waits, KILL for what is left, then delete them.
 kill_crowd() {
-    local p=$1 crowd ns pids i
+    local p=$1 crowd ns
     crowd=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$p-c[0-9]+\$" || true)
     [ -n "$crowd" ] || return 0
-    for i in 1 2 3 4 5 6 7 8 9 10 11; do
-        pids=""
-        for ns in $crowd; do pids="$pids $(ip netns pids "$ns" 2>/dev/null || true)"; done
-        [ -n "${pids// /}" ] || break
-        # shellcheck disable=SC2086
-        if [ "$i" -le 10 ]; then kill -TERM $pids 2>/dev/null || true; else kill -KILL $pids 2>/dev/null || true; fi
-        sleep 0.2
-    done
+    # shellcheck disable=SC2086
+    stop_namespaces "TERM TERM TERM TERM TERM TERM TERM TERM TERM TERM KILL" 0.2 $crowd
     for ns in $crowd; do ip netns del "$ns" 2>/dev/null || true; done
 }
 

@@ -20,10 +20,10 @@ any :class:`~upnpy.UPnPError`          unchanged
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import sys
-from typing import Iterator, Optional, Type
+from types import TracebackType
+from typing import Optional, Type
 
 from ._exceptions import (
     DescriptionError,
@@ -74,26 +74,42 @@ def _translated(
     return None
 
 
-@contextlib.contextmanager
-def translate(
-    url: Optional[str] = None,
-    *,
-    status: Optional[int] = None,
-    malformed: Type[UPnPError] = TransportError,
-) -> Iterator[None]:
-    """Translate what the block raises by the table in this module's docstring.
+class translate:
+    """Translate what the ``with`` block raises by the table in this module's docstring.
+
+    A class rather than a generator-based context manager: it wraps every exchange, and
+    entering it must cost next to nothing.
 
     :param url: the URL being exchanged with, for the error.
     :param status: the HTTP status, when the status line has already arrived.
     :param malformed: the error a malformed XML document becomes (a SOAP answer is a
         :class:`~upnpy.TransportError`, a description a :class:`~upnpy.DescriptionError`).
     """
-    try:
-        yield
-    except UPnPError:
-        raise
-    except Exception as exc:
-        error = _translated(exc, url, status, malformed)
-        if error is None:
-            raise
-        raise with_cause(error, exc) from None
+
+    __slots__ = ("malformed", "status", "url")
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        *,
+        status: Optional[int] = None,
+        malformed: Type[UPnPError] = TransportError,
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.malformed = malformed
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        if exc is None or not isinstance(exc, Exception) or isinstance(exc, UPnPError):
+            return  # nothing raised, or passed on unchanged
+        error = _translated(exc, self.url, self.status, self.malformed)
+        if error is not None:
+            raise with_cause(error, exc) from None
