@@ -49,25 +49,32 @@ Answer = Union[Canned, Callable[[Request], Canned]]
 # --- what a device sends ---------------------------------------------------------------------
 
 
+def envelope(inner: str, prefix: str = "s") -> bytes:
+    """A SOAP envelope around *inner* (the Body's content), with the given prefix (or none)."""
+    p = f"{prefix}:" if prefix else ""
+    xmlns = f"xmlns:{prefix}" if prefix else "xmlns"
+    return (
+        f'<?xml version="1.0"?>\r\n<{p}Envelope {xmlns}="{ENV_NS}" {p}encodingStyle="{ENC_NS}">'
+        f"<{p}Body>{inner}</{p}Body></{p}Envelope>\r\n"
+    ).encode()
+
+
 def soap_response(service_type: str, action: str, out: Sequence[Tuple[str, str]]) -> bytes:
     """A 200 response envelope carrying *out* (name, text) pairs, escaped."""
     args = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in out)
-    return (
-        f'<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="{ENV_NS}" s:encodingStyle="{ENC_NS}">'
-        f'<s:Body><u:{action}Response xmlns:u="{service_type}">{args}</u:{action}Response>'
-        "</s:Body></s:Envelope>\r\n"
-    ).encode()
+    return envelope(f'<u:{action}Response xmlns:u="{service_type}">{args}</u:{action}Response>')
 
 
-def soap_fault(code: int, description: str) -> bytes:
+def soap_fault(code: object, description: str, prefix: str = "s") -> bytes:
     """A fault envelope carrying UPnP error *code* and *description*."""
-    return (
-        f'<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="{ENV_NS}" s:encodingStyle="{ENC_NS}">'
-        "<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>"
+    p = f"{prefix}:" if prefix else ""
+    return envelope(
+        f"<{p}Fault><faultcode>{p}Client</faultcode><faultstring>UPnPError</faultstring>"
         '<detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0">'
         f"<errorCode>{code}</errorCode><errorDescription>{description}</errorDescription>"
-        "</UPnPError></detail></s:Fault></s:Body></s:Envelope>\r\n"
-    ).encode()
+        f"</UPnPError></detail></{p}Fault>",
+        prefix,
+    )
 
 
 def propertyset(values: Mapping[str, str], prefix: str = "e") -> bytes:

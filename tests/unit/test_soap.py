@@ -1,9 +1,10 @@
-"""upnpy.soap: envelopes and response parsing (pure), then calls against a loopback server."""
+"""upnpy._soap: envelopes and response parsing (pure), then calls against a loopback server."""
 
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
+from fakes import ENC_NS, ENV_NS, envelope, soap_fault
 from servers import LoopbackServer, headers_dict
 
 from upnpy import _soap as soap
@@ -12,19 +13,7 @@ from upnpy._http import USER_AGENT, new_session
 from upnpy._transport import SocketTransport
 
 ST = "urn:schemas-upnp-org:service:WANIPConnection:1"
-ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-ENC_NS = "http://schemas.xmlsoap.org/soap/encoding/"
 RC = "urn:schemas-upnp-org:service:RenderingControl"
-
-
-def envelope(inner: str, prefix: str = "s") -> bytes:
-    """A response envelope around *inner* (the Body's content), with the given prefix."""
-    p = f"{prefix}:" if prefix else ""
-    xmlns = f"xmlns:{prefix}" if prefix else "xmlns"
-    return (
-        f'<?xml version="1.0"?>\r\n<{p}Envelope {xmlns}="{ENV_NS}" {p}encodingStyle="{ENC_NS}">'
-        f"<{p}Body>{inner}</{p}Body></{p}Envelope>\r\n"
-    ).encode()
 
 
 def response(action: str = "GetExternalIPAddress", args: str = "", prefix: str = "s") -> bytes:
@@ -32,14 +21,7 @@ def response(action: str = "GetExternalIPAddress", args: str = "", prefix: str =
 
 
 def fault(code: str = "714", description: str = "NoSuchEntryInArray", prefix: str = "s") -> bytes:
-    p = f"{prefix}:" if prefix else ""
-    return envelope(
-        f"<{p}Fault><faultcode>{p}Client</faultcode><faultstring>UPnPError</faultstring>"
-        '<detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0">'
-        f"<errorCode>{code}</errorCode><errorDescription>{description}</errorDescription>"
-        f"</UPnPError></detail></{p}Fault>",
-        prefix,
-    )
+    return soap_fault(code, description, prefix)
 
 
 # --- build_envelope -------------------------------------------------------------------
