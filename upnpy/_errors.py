@@ -23,7 +23,7 @@ from __future__ import annotations
 import socket
 import sys
 from types import TracebackType
-from typing import Optional, Type
+from typing import Optional, Type, Union
 
 from ._exceptions import (
     DescriptionError,
@@ -35,6 +35,9 @@ from ._exceptions import (
 )
 
 __all__ = ["translate", "with_cause"]
+
+#: What a malformed XML document becomes: its own kind of error.
+_Malformed = Union[Type[TransportError], Type[DescriptionError]]
 
 
 def with_cause(error: UPnPError, cause: BaseException) -> UPnPError:
@@ -52,14 +55,12 @@ def _requests_error(exc: BaseException) -> Optional[Type[TransportError]]:
 
 
 def _translated(
-    exc: Exception, url: Optional[str], status: Optional[int], malformed: Type[UPnPError]
+    exc: Exception, url: Optional[str], status: Optional[int], malformed: _Malformed
 ) -> Optional[UPnPError]:
     if isinstance(exc, XMLError):
-        if issubclass(malformed, TransportError):
-            return malformed(str(exc), url=url, status=status)
         if issubclass(malformed, DescriptionError):
             return malformed(str(exc), url=url)
-        return malformed(str(exc))
+        return malformed(str(exc), url=url, status=status)
     kind = _requests_error(exc)  # before OSError: requests' errors are IOErrors too
     if kind is not None:
         return kind(f"request failed: {exc}", url=url, status=status)
@@ -93,7 +94,7 @@ class translate:
         url: Optional[str] = None,
         *,
         status: Optional[int] = None,
-        malformed: Type[UPnPError] = TransportError,
+        malformed: _Malformed = TransportError,
     ) -> None:
         self.url = url
         self.status = status

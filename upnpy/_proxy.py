@@ -150,7 +150,7 @@ class Action:
         if unknown is not None:
             raise TypeError(self._unexpected(unknown, list(parameters)))
         try:
-            return dict(self.__signature__.bind(*args, **kwargs).arguments)
+            return self.__signature__.bind(*args, **kwargs).arguments
         except TypeError as exc:  # missing or too many: Python's words, our action's name
             message = f"{self.name}() {exc}"
         raise TypeError(message)
