@@ -21,7 +21,10 @@ import http.server
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Mapping, Optional
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["Request", "Reply", "LoopbackServer", "headers_dict"]
 
@@ -155,3 +158,12 @@ class LoopbackServer:
 def headers_dict(request: Request) -> Dict[str, str]:
     """The request's headers with their spelling kept (for exact-spelling assertions)."""
     return dict(request.headers.items())
+
+
+def new_session() -> requests.Session:
+    """A requests session as a user would hand one in (no proxies from the environment)."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session

@@ -16,7 +16,16 @@ from urllib.parse import urljoin
 
 from ._errors import translate
 from ._exceptions import DescriptionError, UPnPWarning
-from ._lexical import FALSE_WORDS, INT_TEXT, KNOWN_TYPES, NUMBER_TEXT, TRUE_WORDS, canonical_type
+from ._http import url_problem
+from ._lexical import (
+    FALSE_WORDS,
+    INT_TEXT,
+    KNOWN_TYPES,
+    NUMBER_TEXT,
+    TRUE_WORDS,
+    XML_WHITESPACE,
+    canonical_type,
+)
 from ._records import (
     ActionInfo,
     ArgumentInfo,
@@ -143,9 +152,14 @@ def _small_int(node: Any, name: str) -> Optional[int]:
     return int(value) if value and _SMALL_UINT.fullmatch(value) else None
 
 
-def _clean_url(raw: str) -> str:
-    """Strip a URL; drop line breaks and tabs inside it; spaces become ``%20``."""
-    cleaned = raw.strip().replace("\r", "").replace("\n", "").replace("\t", "")
+def _clean_url(raw: str, url: str) -> str:
+    """Strip a URL and write its spaces as ``%20``; one holding a control character inside
+    (a line break that could split a request) is refused with a warning: ``""``."""
+    cleaned = raw.strip(XML_WHITESPACE)
+    problem = url_problem(cleaned)
+    if problem is not None:
+        _warn(f"ignoring the URL {cleaned[:80]!r}: {problem}", url)
+        return ""
     return cleaned.replace(" ", "%20")
 
 
@@ -159,13 +173,13 @@ def _join(base: str, ref: str, url: str) -> str:
 
 def _url(node: Any, name: str, base: str, url: str) -> str:
     """The absolute URL in child *name*, or ``""`` when it is missing or empty."""
-    cleaned = _clean_url(text(node, name) or "")
+    cleaned = _clean_url(text(node, name) or "", url)
     return _join(base, cleaned, url) if cleaned else ""
 
 
 def _web_url(node: Any, name: str, base: str, url: str) -> Optional[str]:
     """manufacturerURL/modelURL: like :func:`_url`, but ``www.example.com`` gets ``http://``."""
-    cleaned = _clean_url(text(node, name) or "")
+    cleaned = _clean_url(text(node, name) or "", url)
     if not cleaned:
         return None
     if cleaned[:4].lower() == "www.":  # a host name, not a path below the base
@@ -184,7 +198,7 @@ def _spec_version(root: Any) -> Optional[Tuple[int, int]]:
 
 def _base_url(root: Any, location: str) -> str:
     """URLBase (itself resolved against *location*) when non-empty, else *location*."""
-    cleaned = _clean_url(text(root, "URLBase") or "")
+    cleaned = _clean_url(text(root, "URLBase") or "", location)
     return _join(location, cleaned, location) if cleaned else location
 
 

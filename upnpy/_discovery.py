@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Dict, Iterable, List, Optional, Set
+from typing import Deque, Dict, Iterable, List, Optional, Set, Tuple
 
 from . import _ssdp
 from ._description import parse_device
@@ -22,6 +23,8 @@ log = logging.getLogger("upnpy")
 GRACE = 0.25
 #: Descriptions fetched at once.
 MAX_FETCHES = 8
+#: Distinct LOCATIONs fetched in one discover(); more are ignored (a flood of answers).
+MAX_LOCATIONS = 512
 
 
 def _describe(location: str, deadline: float) -> Device:
@@ -48,27 +51,35 @@ class _Describer:
         self._waker.setblocking(False)
         self._pool = ThreadPoolExecutor(MAX_FETCHES, thread_name_prefix="upnpy-describe")
         self._fetches: Dict[str, Future[Device]] = {}
-        self._collected: Set[Future[Device]] = set()
+        self._done: Deque[Tuple[str, Future[Device]]] = collections.deque()  # not collected yet
+        self._flooded = False
         self.devices: Dict[str, Device] = {}  # by UDN, in the order they became ready
 
     def submit(self, location: str) -> None:
-        if location not in self._fetches:
-            future = self._pool.submit(_describe, location, self.deadline)
-            self._fetches[location] = future
-            future.add_done_callback(self._wake)
+        if location in self._fetches:
+            return
+        if len(self._fetches) >= MAX_LOCATIONS:  # a flood of made-up LOCATIONs
+            if not self._flooded:
+                log.warning("discover: over %d LOCATIONs; the rest are ignored", MAX_LOCATIONS)
+                self._flooded = True
+            return
+        future = self._pool.submit(_describe, location, self.deadline)
+        self._fetches[location] = future
+        future.add_done_callback(lambda done: self._finished(location, done))
 
-    def _wake(self, _: Future[Device]) -> None:
+    def _finished(self, location: str, future: Future[Device]) -> None:  # any thread
+        self._done.append((location, future))
         try:
             self._waker.send(b"\0")
         except OSError:  # buffer full (already woken), or closed after discover() returned
             pass
 
     def collect(self) -> None:
-        """Take in every finished fetch: a device, or a failure that is logged."""
-        for location, future in self._fetches.items():
-            if not future.done() or future in self._collected:
+        """Take in the fetches finished since the last call: a device, or a failure logged."""
+        while self._done:
+            location, future = self._done.popleft()
+            if future.cancelled():
                 continue
-            self._collected.add(future)
             try:
                 device = future.result()
             except UPnPError as exc:

@@ -12,7 +12,17 @@ from __future__ import annotations
 import platform
 import re
 import time
-from typing import TYPE_CHECKING, Callable, Optional, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    Mapping,
+    Optional,
+    Tuple,
+    Union,
+)
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._version import __version__
@@ -26,8 +36,9 @@ __all__ = [
     "RECV_SIZE",
     "MAX_HEAD",
     "Timeout",
+    "Headers",
+    "url_problem",
     "as_timeout",
-    "new_session",
     "read_capped",
     "read_chunked",
 ]
@@ -49,7 +60,61 @@ MAX_HEAD = 64 * 1024
 
 Timeout = Union[float, Tuple[float, float]]
 
+# Characters no URL taken from a device may hold: C0 controls (CR and LF among them) and DEL.
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?")
+
+
+class Headers(Mapping[str, str]):
+    """Header fields: a read-only, case-insensitive mapping that keeps the spelling the device
+    used; for a repeated name the first field counts."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, pairs: Iterable[Tuple[str, str]] = ()) -> None:
+        self._items: Dict[str, Tuple[str, str]] = {}
+        for name, value in pairs:
+            self._items.setdefault(name.lower(), (name, value))  # the first occurrence wins
+
+    def __getitem__(self, key: str) -> str:
+        if not isinstance(key, str):
+            raise KeyError(key)
+        return self._items[key.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        theirs = {str(k).lower(): v for k, v in other.items()}
+        return {k: v for k, (_, v) in self._items.items()} == theirs
+
+    def __hash__(self) -> int:
+        return hash(frozenset((k, v) for k, (_, v) in self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+
+def url_problem(url: str) -> Optional[str]:
+    """Why a URL taken from a device must not be used, or ``None`` when it may.
+
+    The one check every device URL passes (LOCATION, URLBase, SCPD/control/event URLs, and
+    every request line): a control character — CR or LF above all — could split a request
+    or smuggle a header, so such a URL is refused, never cleaned up.
+    """
+    bad = _URL_CONTROL.search(url)
+    if bad is not None:
+        return f"the URL holds the control character U+{ord(bad.group()):04X}"
+    return None
 
 
 def as_timeout(timeout: Optional[Timeout]) -> Tuple[float, float]:
@@ -62,20 +127,6 @@ def as_timeout(timeout: Optional[Timeout]) -> Tuple[float, float]:
         return (float(timeout), float(timeout))
     connect, read = timeout
     return (float(connect), float(read))
-
-
-def new_session() -> requests.Session:
-    """A session for one device: keep-alive, our User-Agent, no proxy/netrc lookups.
-
-    ``trust_env`` is off: a device on the LAN is never reached through a proxy, and reading
-    the environment and ``~/.netrc`` on every request costs more than the request itself.
-    """
-    import requests  # imported on first use: `import upnpy` stays cheap
-
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["User-Agent"] = USER_AGENT
-    return session
 
 
 def read_capped(

@@ -89,17 +89,18 @@ class Action:
         self.__qualname__ = f"{service.name}.{info.name}"
         self.__module__ = "upnpy"
         self._in = tuple((arg, _variable_for(service, arg, variables)) for arg in info.in_arguments)
+        self._params = _parameter_names(self, [arg.name for arg, _ in self._in])
         self._out = tuple(
             (arg, _variable_for(service, arg, variables)) for arg in info.out_arguments
         )
         self.__signature__ = inspect.Signature(
             [
                 inspect.Parameter(
-                    _parameter_name(arg.name),
+                    param,
                     inspect.Parameter.POSITIONAL_OR_KEYWORD,
                     annotation=_datatypes.python_type(var),
                 )
-                for arg, var in self._in
+                for param, (arg, var) in zip(self._params, self._in)
             ],
             return_annotation=Dict[str, Any],
         )
@@ -128,8 +129,8 @@ class Action:
         """
         values = self._bind(args, kwargs)
         sent = [
-            (arg.name, _datatypes.encode(values[_parameter_name(arg.name)], var, argument=arg.name))
-            for arg, var in self._in
+            (arg.name, _datatypes.encode(values[param], var, argument=arg.name))
+            for param, (arg, var) in zip(self._params, self._in)
         ]
         service = self.service
         raw = _soap.call(
@@ -230,8 +231,32 @@ def _variable_for(
 
 def _parameter_name(name: str) -> str:
     """A Python parameter name for a UPnP argument name (``from`` → ``from_``)."""
-    name = name if name.isidentifier() else "".join(c if c.isalnum() else "_" for c in name)
-    return name + "_" if keyword.iskeyword(name) or not name or name[0].isdigit() else name
+    if not name.isidentifier():
+        name = "".join(c if ("_" + c).isidentifier() else "_" for c in name)
+        name = "_" + name if not name or name[0].isdigit() else name
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def _parameter_names(action: Action, names: List[str]) -> Tuple[str, ...]:
+    """Distinct parameter names for the in-arguments, in order: two arguments whose names
+    meet after cleaning (``New-Value``, ``New_Value``) or repeat get ``_2``, ``_3``... and a
+    :class:`UPnPWarning`, so that a hostile or sloppy SCPD still gives a callable action."""
+    taken: List[str] = []
+    for name in names:
+        param = base = _parameter_name(name)
+        number = 1
+        while param in taken:
+            number += 1
+            param = f"{base}_{number}"
+        if param != base:
+            warnings.warn(
+                f"{action.__qualname__}: argument {name!r} is called {param} in Python "
+                f"({base} is taken)",
+                UPnPWarning,
+                stacklevel=5,
+            )
+        taken.append(param)
+    return tuple(taken)
 
 
 class _ItemsAsAttributes:
@@ -370,7 +395,7 @@ class Service(_ItemsAsAttributes):
         return subscribe(
             self,
             self.event_sub_url,
-            device._session,
+            device._transport,
             device._timeout,
             self._event_types(),
             callback,
@@ -433,9 +458,9 @@ class Device(_ItemsAsAttributes):
     :param location: the URL of the root device description.
     :param timeout: seconds (or a ``(connect, read)`` pair) for every request to this
         device; default ``(5, 30)``, since UDA gives a device 30 s to answer an action.
-    :param session: a :class:`requests.Session` to use for every request (for auth, TLS,
-        proxies or headers); by default upnpy's own keep-alive client is used (see
-        :mod:`upnpy.transport`).
+    :param session: a :class:`requests.Session` to use for every request — descriptions,
+        SOAP and GENA (for auth, TLS, proxies or headers); by default upnpy's own
+        keep-alive client is used (see :mod:`upnpy._transport`). It is closed with the device.
     :raises DescriptionError: when the description cannot be fetched or parsed.
     """
 
@@ -455,7 +480,7 @@ class Device(_ItemsAsAttributes):
         except BaseException:
             transport.close()
             raise
-        self._setup(info, location, transport, timeout, session)
+        self._setup(info, location, transport, timeout)
 
     @classmethod
     def from_info(
@@ -472,7 +497,7 @@ class Device(_ItemsAsAttributes):
         *transport* (used by :func:`upnpy.discover`) takes precedence over *session*.
         """
         device = cls.__new__(cls)
-        device._setup(info, location, transport or as_transport(session), timeout, session)
+        device._setup(info, location, transport or as_transport(session), timeout)
         return device
 
     def _setup(
@@ -481,25 +506,16 @@ class Device(_ItemsAsAttributes):
         location: str,
         transport: Transport,
         timeout: Optional[_http.Timeout],
-        session: Optional[requests.Session],
     ) -> None:
         self.info = info
         self.location = location
         self._transport = transport
-        self._user_session = session
         self._timeout = timeout
         self.services: Tuple[Service, ...] = tuple(Service(s, self) for s in info.services)
         self.devices: Tuple[Device, ...] = tuple(
-            Device.from_info(d, location, timeout=timeout, session=session, transport=transport)
+            Device.from_info(d, location, timeout=timeout, transport=transport)
             for d in info.devices
         )
-
-    @property
-    def _session(self) -> requests.Session:
-        """A requests session for exchanges outside the SOAP hot path (GENA)."""
-        if self._user_session is None:
-            self._user_session = _http.new_session()
-        return self._user_session
 
     @property
     def friendly_name(self) -> str:
@@ -621,9 +637,7 @@ class Device(_ItemsAsAttributes):
 
     def close(self) -> None:
         """Close the device's HTTP connections (idempotent)."""
-        self._transport.close()
-        if self._user_session is not None:
-            self._user_session.close()
+        self._transport.close()  # a session handed in is closed with it
 
     def __enter__(self) -> Device:
         return self

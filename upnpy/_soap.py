@@ -15,7 +15,7 @@ from . import _xml
 from ._errors import translate
 from ._exceptions import ActionError, TransportError, ValidationError
 from ._http import Timeout, as_timeout
-from ._transport import Transport, as_transport
+from ._transport import Reply, Transport, as_transport
 
 if TYPE_CHECKING:
     import requests
@@ -138,7 +138,13 @@ def _plain_out_arguments(body: bytes, action: str) -> Optional[Dict[str, Optiona
     """
     if b"<!" in body:  # DOCTYPE, CDATA, comments: leave them to the lenient parser
         return None
-    wanted = action + "Response"
+    return _out_arguments(body, action + "Response", markup=False)
+
+
+def _out_arguments(body: bytes, wanted: str, *, markup: bool) -> Optional[Dict[str, Optional[str]]]:
+    """The out-arguments under the response element *wanted* (a local name), or ``None``
+    when *body* is not that simple shape. With *markup*, elements inside an out-argument (a
+    device that forgot to escape them) are written back into its text, in place."""
     path: List[str] = []
     out: Dict[str, Optional[str]] = {}
     text: List[str] = []
@@ -158,15 +164,20 @@ def _plain_out_arguments(body: bytes, action: str) -> Optional[Dict[str, Optiona
         elif depth == 4:
             text.clear()
         elif depth > 4:
-            raise _NotPlain()
+            if not markup:
+                raise _NotPlain()
+            shown = "".join(f' {k}="{v.translate(_ESCAPES)}"' for k, v in attrs.items())
+            text.append(f"<{name}{shown}>")
 
     def end(name: str) -> None:
         if len(path) == 4:
             out.setdefault(path[3], "".join(text))  # a repeated out-argument: the first wins
+        elif len(path) > 4:
+            text.append(f"</{name}>")
         path.pop()
 
     def characters(data: str) -> None:
-        if len(path) == 4:
+        if len(path) >= 4:
             text.append(data)
 
     parser = expat.ParserCreate()
@@ -185,8 +196,9 @@ def parse_response(
 ) -> Dict[str, Optional[str]]:
     """The out-arguments of a SOAP response, by name, as raw text.
 
-    The response element is found by its local name ``<action>Response`` whatever its prefix
-    or namespace; when the name differs (wrong case, say) the first child of Body is used.
+    The response element is found by its local name ``<action>Response`` whatever its prefix,
+    namespace or case; failing that the first child of Body is used, unless it is the
+    response to another action (``<OtherResponse>``): that is an error naming both.
     Unknown out-arguments are kept; missing ones are simply absent; an empty one is ``""``.
 
     :param body: the HTTP body; BOM, NUL bytes and trailing garbage are tolerated.
@@ -209,29 +221,37 @@ def parse_response(
     if isinstance(soap_body, dict) and "Fault" in soap_body:
         raise _fault_error(_xml.child(soap_body, "Fault"), action)
     elements = _elements(soap_body)
+    if not elements:
+        raise TransportError("the SOAP Body holds no response element", url=where, status=status)
     wanted = action + "Response"
-    if wanted not in elements:  # wrong case, or another name: the first child will do
-        similar = [key for key in elements if key.lower() == wanted.lower()]
-        if not (similar or elements):
+    name = wanted if wanted in elements else None  # exact, else in another case
+    name = name or next((key for key in elements if key.lower() == wanted.lower()), None)
+    if name is None:  # another element: the first will do, unless it answers another action
+        name = next(iter(elements))
+        if name.lower().endswith("response"):
             raise TransportError(
-                "the SOAP Body holds no response element", url=where, status=status
+                f"the answer is {name!r}, not {wanted!r}: a reply to another action",
+                url=where,
+                status=status,
             )
-        wanted = (similar or list(elements))[0]
-    out_args = _elements(_xml.child(soap_body, wanted))
+    with translate(where, status=status):
+        exact = _out_arguments(_xml.prepare(body, url=where), name, markup=True)
+    if exact is not None:  # markup a device forgot to escape stays where it was
+        return exact
+    out_args = _elements(_xml.child(soap_body, name))
     return {key: _raw_text(value) for key, value in out_args.items()}
 
 
-def _interpret(
-    status: int, reason: str, data: bytes, action: str, url: str
-) -> Dict[str, Optional[str]]:
+def _interpret(reply: Reply, action: str, url: str) -> Dict[str, Optional[str]]:
     """Out-arguments for a 2xx; otherwise the fault in the body, or else the HTTP status."""
+    status = reply.status
     if 200 <= status < 300:
-        return parse_response(data, action, url=url, status=status)
+        return parse_response(reply.body, action, url=url, status=status)
     try:
-        parse_response(data, action, url=url, status=status)
+        parse_response(reply.body, action, url=url, status=status)
     except TransportError:
         pass  # no fault in the body: the HTTP status is all there is
-    raise TransportError(f"HTTP {status} {reason}".rstrip(), url=url, status=status)
+    raise TransportError(f"HTTP {status} {reply.reason}".rstrip(), url=url, status=status)
 
 
 def call(
@@ -274,7 +294,7 @@ def call(
     post = {**headers, "SOAPAction": soap_action}
     reply = link.exchange("POST", control_url, post, body, limits, MAX_RESPONSE)
     try:
-        return _interpret(*reply, action, control_url)
+        return _interpret(reply, action, control_url)
     except TransportError as exc:
         if exc.status != 405:
             raise
@@ -282,4 +302,4 @@ def call(
     reply = link.exchange(
         "M-POST", control_url, {**headers, **extension}, body, limits, MAX_RESPONSE
     )
-    return _interpret(*reply, action, control_url)
+    return _interpret(reply, action, control_url)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import ifaddr
 
 from ._exceptions import DiscoveryError
-from ._http import USER_AGENT
+from ._http import USER_AGENT, Headers, url_problem
 
 __all__ = [
     "SSDP_GROUP",
@@ -51,48 +51,16 @@ MAX_MX = 5
 
 _RECV_BUFFER = 64 * 1024
 _SO_RCVBUF = 1 << 20
+# After the deadline, datagrams already received are still read: at most this many rounds
+# of the sockets, for at most this many seconds.
 _FINAL_DRAIN_LIMIT = 1024
+_FINAL_DRAIN_TIME = 0.05
+# Distinct answers remembered to drop duplicates.
+_MAX_SEEN = 4096
 _STATUS_LINE = re.compile(r"HTTP/1\.[01]\s+200(\s.*)?", re.IGNORECASE)
-_MAX_AGE = re.compile(r"max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"max-age\s*=\s*\"?([0-9]+)", re.IGNORECASE)
 _BINARY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BAD_HEADER_VALUE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class _Headers(Mapping[str, str]):
-    """A read-only, case-insensitive mapping that keeps the spelling the device used."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, pairs: Iterable[Tuple[str, str]] = ()) -> None:
-        self._items: Dict[str, Tuple[str, str]] = {}
-        for name, value in pairs:
-            self._items.setdefault(name.lower(), (name, value))  # the first occurrence wins
-
-    def __getitem__(self, key: str) -> str:
-        if not isinstance(key, str):
-            raise KeyError(key)
-        return self._items[key.lower()][1]
-
-    def __iter__(self) -> Iterator[str]:
-        return (name for name, _ in self._items.values())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key.lower() in self._items
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        theirs = {str(k).lower(): v for k, v in other.items()}
-        return {k: v for k, (_, v) in self._items.items()} == theirs
-
-    def __hash__(self) -> int:
-        return hash(frozenset((k, v) for k, (_, v) in self._items.items()))
-
-    def __repr__(self) -> str:
-        return f"Headers({dict(self.items())!r})"
 
 
 @dataclass(frozen=True)
@@ -127,7 +95,8 @@ class SSDPResponse:
 
 
 def _uint31(value: Optional[str]) -> Optional[int]:
-    if value is None or not value.isdigit() or not value.isascii():
+    """A decimal number below 2**31 (ASCII digits; too many digits is no number), or ``None``."""
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 10:
         return None
     number = int(value)
     return number if number < 2**31 else None
@@ -182,14 +151,21 @@ def parse_response(data: bytes, address: Tuple[str, int]) -> Optional[SSDPRespon
             log.debug("SSDP response from %s: malformed header line %r skipped", address, line[:60])
             continue
         pairs.append((name.strip(), value.strip()))
-    headers = _Headers(pairs)
+    headers = Headers(pairs)
     location = headers.get("LOCATION", "")
     usn = headers.get("USN", "")
     if not usn:
         return _reject(address, "no USN")
     if not location:
         return _reject(address, "no LOCATION")
-    parts = urlsplit(location)
+    problem = url_problem(location)
+    if problem is not None:
+        return _reject(address, f"LOCATION refused: {problem}")
+    try:
+        parts = urlsplit(location)
+        parts.port  # noqa: B018 - raises ValueError for a bad port or IPv6 host
+    except ValueError as exc:
+        return _reject(address, f"LOCATION is not a URL ({exc}): {location[:80]!r}")
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return _reject(address, f"LOCATION is not an absolute http(s) URL: {location[:80]!r}")
     match = _MAX_AGE.search(headers.get("CACHE-CONTROL", ""))
@@ -198,7 +174,7 @@ def parse_response(data: bytes, address: Tuple[str, int]) -> Optional[SSDPRespon
         usn=usn,
         st=headers.get("ST", ""),
         server=headers.get("SERVER", ""),
-        max_age=int(match.group(1)) if match else None,
+        max_age=_uint31(match.group(1)) if match else None,
         bootid=_uint31(headers.get("BOOTID.UPNP.ORG")),
         configid=_uint31(headers.get("CONFIGID.UPNP.ORG")),
         headers=headers,
@@ -462,12 +438,13 @@ def _run(
                 response = parse_response(data, address)
                 if response is None or (response.usn, response.location) in seen:
                     continue
-                seen.add((response.usn, response.location))
+                if len(seen) < _MAX_SEEN:  # a flood is not remembered without end
+                    seen.add((response.usn, response.location))
                 yield response
             if final:
                 drained += 1
-                if drained >= _FINAL_DRAIN_LIMIT:
-                    return
+                if drained >= _FINAL_DRAIN_LIMIT or time.monotonic() > deadline + _FINAL_DRAIN_TIME:
+                    return  # what a flood keeps sending is not read past the deadline
     finally:
         selector.close()
         for sock in sockets:

@@ -24,7 +24,7 @@ every subscription at half its granted time. When the last subscription ends eve
 is stopped and joined; the same happens at interpreter exit.
 
 This module is the subscription state machine only: it is handed the service's URL, HTTP
-session, timeout and state variables by :meth:`upnpy.Service.subscribe`, and reads nothing
+transport, timeout and state variables by :meth:`upnpy.Service.subscribe`, and reads nothing
 else of the device.
 """
 
@@ -53,23 +53,24 @@ from typing import (
 from urllib.parse import urlsplit
 
 from . import _datatypes, _gena
-from ._errors import translate, with_cause
+from ._errors import with_cause
 from ._exceptions import SubscriptionError, TransportError
 from ._gena import DEFAULT_DURATION
 from ._gena_server import CallbackServer, Notification
 from ._http import Timeout, as_timeout
 from ._manager import manager
 from ._records import StateVariableInfo
+from ._transport import Reply, Transport
 
 if TYPE_CHECKING:  # pragma: no cover
-    import requests
-
     from ._proxy import Service
 
 __all__ = ["Subscription", "Event", "subscribe"]
 
 log = logging.getLogger("upnpy")
 
+#: The largest answer to SUBSCRIBE/UNSUBSCRIBE read (it should have no body at all).
+MAX_ANSWER = 64 * 1024
 #: Events kept for :meth:`Subscription.get` (and for a callback); the oldest goes first.
 MAX_QUEUED_EVENTS = 256
 #: A SEQ gap triggers at most one fresh SUBSCRIBE per this many seconds.
@@ -278,25 +279,17 @@ class Subscription:
 
     def _request(
         self, method: str, headers: Dict[str, str], timeout: Optional[Timeout] = None
-    ) -> requests.Response:
+    ) -> Reply:
         link = self._link
         url = link.url
+        limits = as_timeout(timeout if timeout is not None else link.timeout)
         try:
-            with translate(url):
-                response = link.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=as_timeout(timeout if timeout is not None else link.timeout),
-                )
+            response = link.transport.exchange(method, url, headers, b"", limits, MAX_ANSWER)
         except TransportError as exc:
             error = SubscriptionError(f"{method} {url} failed: {exc.message}")
             raise with_cause(error, exc) from None
-        response.close()  # the answer is all headers; a body is never read
-        if response.status_code != 200:
-            status = f"HTTP {response.status_code} {response.reason}"
+        if response.status != 200:
+            status = f"HTTP {response.status} {response.reason}".rstrip()
             raise SubscriptionError(f"{method} {url}: {status}")
         return response
 
@@ -328,7 +321,7 @@ class Subscription:
         if self._sid != old:
             self._server.register(self._sid, self, replaces=old)  # type: ignore[arg-type]
 
-    def _granted_seconds(self, response: requests.Response) -> int:
+    def _granted_seconds(self, response: Reply) -> int:
         return _gena.granted_seconds(response.headers.get("TIMEOUT"), self.requested_timeout)
 
     def _refresh(self) -> None:
@@ -517,13 +510,13 @@ class _Link:
     """What a subscription is handed of its service: where and how to reach it, and the types.
 
     :ivar url: the absolute eventSubURL.
-    :ivar session: the HTTP session for SUBSCRIBE/UNSUBSCRIBE.
+    :ivar transport: its device's transport, for SUBSCRIBE/UNSUBSCRIBE.
     :ivar timeout: the device's HTTP timeout.
     :ivar state_variables: the service's state variables, to convert event values.
     """
 
     url: str
-    session: requests.Session
+    transport: Transport
     timeout: Optional[Timeout]
     state_variables: Mapping[str, StateVariableInfo]
 
@@ -548,7 +541,7 @@ def _local_address(url: str) -> str:
 def subscribe(
     service: Service,
     event_url: str,
-    session: requests.Session,
+    transport: Transport,
     http_timeout: Optional[Timeout],
     state_variables: Mapping[str, StateVariableInfo],
     callback: Optional[Callback] = None,
@@ -562,7 +555,7 @@ def subscribe(
 
     :param service: the service, kept as :attr:`Subscription.service` and named in messages.
     :param event_url: its absolute eventSubURL (``""`` when it has none).
-    :param session: the HTTP session of its device.
+    :param transport: its device's transport (the one SOAP and descriptions use).
     :param http_timeout: its device's timeout for each exchange.
     :param state_variables: its state variables (empty when the SCPD is unavailable).
 
@@ -587,7 +580,7 @@ def subscribe(
         advertised = (local if host in _WILDCARDS else host).partition("%")[0]
         advertised = f"[{advertised}]" if ":" in advertised else advertised
         callback_url = f"http://{advertised}:{server.port}/upnpy/{next(manager.numbers)}"
-    link = _Link(event_url, session, http_timeout, state_variables)
+    link = _Link(event_url, transport, http_timeout, state_variables)
     sub = Subscription(service, link, callback, seconds, auto_renew, server, callback_url)
     manager.add(sub)
     try:

@@ -5,36 +5,61 @@ feel. Measured in the lab (``make bench``), ``requests.Session.post`` costs abou
 per call than the exchange itself: it merges settings, builds a ``PreparedRequest``, runs
 urllib3's pool and parses headers with :mod:`email`. :class:`SocketTransport` does what a
 device exchange needs and nothing else: one ``sendall`` of the whole request (some devices
-need the request in one TCP segment), a status line and headers split by hand, a body framed
-by Content-Length, chunks or close, capped in size and bounded in time, and idle connections
-kept per host for the next call. It is the default.
+need the request in one TCP segment), the answer read by the pure readers of
+:mod:`upnpy._response`, capped in size and bounded in time, and idle connections kept per
+host for the next call. It is the default.
+
+Kept-alive connections are handled the way urllib3 does: an idle connection that the device
+closed, or that holds bytes nobody asked for, is thrown away before it is used; a request
+that may have reached the device is never sent again unless its method is idempotent (GET,
+HEAD), so an action such as a toggle or AddAnyPortMapping runs at most once per call.
 
 :class:`RequestsTransport` wraps a :class:`requests.Session` the user hands in (for auth, TLS,
-proxies or extra headers); everything else in upnpy is the same either way.
+proxies or extra headers); everything else in upnpy — SOAP, descriptions and GENA — is the
+same either way.
 """
 
 from __future__ import annotations
 
 import functools
+import select
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple, Union
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from urllib.parse import quote, urlsplit
 
 from ._errors import translate, with_cause
-from ._exceptions import BodyTooLarge, DescriptionError, FramingError, TransportError
-from ._http import MAX_HEAD, RECV_SIZE, USER_AGENT, Timeout, as_timeout, read_capped, read_chunked
+from ._exceptions import DescriptionError, TransportError
+from ._http import (
+    RECV_SIZE,
+    USER_AGENT,
+    Headers,
+    Timeout,
+    as_timeout,
+    read_capped,
+    url_problem,
+)
+from ._response import NoResponse, read_body, read_head
 
 if TYPE_CHECKING:
     import requests
 
 __all__ = ["Transport", "SocketTransport", "RequestsTransport", "as_transport", "fetch", "Reply"]
 
-#: ``(status, reason, body)``
-Reply = Tuple[int, str, bytes]
-
 _MAX_IDLE = 4  # idle connections kept per (host, port)
+_IDEMPOTENT = frozenset({"GET", "HEAD"})  # may be sent again on a fresh connection
+# What stays as written in a request target; anything else (space, non-ASCII) is %-encoded.
+_TARGET_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%") + "%"
+
+
+class Reply(NamedTuple):
+    """One response: status, reason, the whole body, and the header fields."""
+
+    status: int
+    reason: str
+    body: bytes
+    headers: Headers
 
 
 class Transport:
@@ -48,15 +73,19 @@ class Transport:
         body: bytes,
         timeout: Tuple[float, float],
         limit: int,
+        deadline: Optional[float] = None,
     ) -> Reply:
-        """Send one request; return ``(status, reason, body)``.
+        """Send one request and read its answer.
 
         :param timeout: ``(connect, read)`` seconds; the whole exchange also ends by
             ``connect + read`` seconds after it starts, so a device that drips bytes
             cannot hold the caller.
         :param limit: the largest body accepted, in bytes.
-        :raises TransportError: connection failure, malformed HTTP, or a body over *limit*
-            (with ``.status`` set when the status line had arrived).
+        :param deadline: a :func:`time.monotonic` instant the exchange must end by, if
+            sooner.
+        :raises TransportError: connection failure, malformed HTTP, a URL or header that
+            cannot be sent, or a body over *limit* (with ``.status`` set when the status
+            line had arrived).
         :raises TransportTimeout: when the device does not connect or answer in time.
         """
         raise NotImplementedError
@@ -67,16 +96,28 @@ class Transport:
 
 @functools.lru_cache(maxsize=256)
 def _target(url: str, method: str) -> Tuple[str, int, str, str]:
-    """``(host, port, path, netloc)`` of an ``http:`` URL (cached: a device has few URLs)."""
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise TransportError(f"cannot {method} a non-http URL", url=url)
+    """``(host, port, request target, Host header)`` of an ``http:`` URL.
+
+    Cached: a device has few URLs. The URL is checked here, for every request, whatever it
+    came from: a control character refuses it (see :func:`upnpy._http.url_problem`); spaces
+    and non-ASCII characters are percent-encoded; user:password never reaches the Host
+    header, nor an IPv6 zone.
+    """
+    problem = url_problem(url)
+    if problem is not None:
+        raise TransportError(f"refusing to {method}: {problem}", url=url)
     try:
-        port = parts.port or 80
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or 80
     except ValueError as exc:
-        raise TransportError(f"bad port in URL: {exc}", url=url) from None
+        raise TransportError(f"cannot {method} a malformed URL: {exc}", url=url) from None
+    if parts.scheme != "http" or not host:
+        raise TransportError(f"cannot {method} a non-http URL", url=url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.hostname, port, path, parts.netloc
+    literal = host.partition("%")[0]
+    shown = f"[{literal}]" if ":" in literal else literal
+    host_header = f"{shown}:{parts.port}" if parts.port is not None else shown
+    return host, port, quote(path, safe=_TARGET_SAFE), host_header
 
 
 def _connect(address: Tuple[str, int], timeout: float) -> socket.socket:
@@ -97,8 +138,19 @@ def _connect(address: Tuple[str, int], timeout: float) -> socket.socket:
     return sock
 
 
+def _dropped(sock: socket.socket) -> bool:
+    """Whether an idle connection was closed by the device or holds bytes nobody asked for
+    (urllib3's ``is_connection_dropped``): either way it must not carry the next request."""
+    try:
+        poller = select.poll()
+    except AttributeError:  # pragma: no cover - Windows has no poll()
+        return bool(select.select([sock], [], [], 0)[0])
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 class _Broken(Exception):
-    """A reused connection turned out dead before any byte of an answer arrived."""
+    """A connection failed before any byte of an answer arrived."""
 
 
 class SocketTransport(Transport):
@@ -117,32 +169,31 @@ class SocketTransport(Transport):
         body: bytes,
         timeout: Tuple[float, float],
         limit: int,
+        deadline: Optional[float] = None,
     ) -> Reply:
-        host, port, path, netloc = _target(url, method)
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}"]
-        names = {name.lower() for name in headers}
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        if any("\r" in line or "\n" in line for line in lines):  # e.g. a serviceType with one
-            raise TransportError("refusing a request line or header with a line break", url=url)
-        if "user-agent" not in names:
-            lines.append(f"User-Agent: {USER_AGENT}")
-        if "content-length" not in names and (body or method not in ("GET", "HEAD")):
-            lines.append(f"Content-Length: {len(body)}")
-        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        deadline = time.monotonic() + timeout[0] + timeout[1]
+        host, port, target, host_header = _target(url, method)
+        request = _request(method, target, host_header, headers, body, url)
+        own = time.monotonic() + timeout[0] + timeout[1]
+        deadline = own if deadline is None else min(own, deadline)
         key = (host, port)
         sock = self._take(key)
         if sock is not None:
             try:
                 return self._over(sock, key, request, method, url, timeout, deadline, limit)
-            except _Broken:
-                pass  # the device closed an idle connection: one fresh try
+            except _Broken as exc:
+                if method not in _IDEMPOTENT:  # it may have reached the device: not again
+                    error = TransportError(
+                        f"the connection closed before an answer; the {method} is not sent "
+                        "again (it may have reached the device)",
+                        url=url,
+                    )
+                    raise with_cause(error, exc) from None
         with translate(url):
-            sock = _connect(key, timeout[0])
+            sock = _connect(key, min(timeout[0], max(deadline - time.monotonic(), 0.001)))
         try:
             return self._over(sock, key, request, method, url, timeout, deadline, limit)
         except _Broken as exc:
-            error = TransportError("connection closed before an answer", url=url)
+            error = TransportError("the connection closed before an answer", url=url)
             raise with_cause(error, exc) from None
 
     def _over(
@@ -157,17 +208,30 @@ class SocketTransport(Transport):
         limit: int,
     ) -> Reply:
         keep = False
-        try:
-            sock.settimeout(timeout[1])
+        received = 0
+
+        def more() -> bytes:
+            nonlocal received
             try:
-                sock.sendall(request)
-            except OSError as exc:
-                raise _Broken() from exc
+                data = _recv(sock, timeout[1], deadline)
+            except ConnectionError as exc:  # reset: before any byte, nothing was answered
+                if received:
+                    raise
+                raise NoResponse(f"the connection was reset before an answer: {exc}") from exc
+            received += len(data)
+            return data
+
+        try:
             with translate(url):
-                status, reason, data, keep = _read_response(
-                    sock, method, url, timeout[1], deadline, limit
-                )
-            return status, reason, data
+                try:
+                    sock.settimeout(timeout[1])
+                    sock.sendall(request)
+                    head, buf = read_head(more)
+                except (NoResponse, ConnectionError) as exc:  # nothing of an answer arrived
+                    raise _Broken() from exc
+            with translate(url, status=head.status):
+                data, keep = read_body(head, buf, more, method, limit)
+            return Reply(head.status, head.reason, data, head.headers)
         finally:
             if keep:
                 self._give(key, sock)
@@ -175,9 +239,14 @@ class SocketTransport(Transport):
                 sock.close()
 
     def _take(self, key: Tuple[str, int]) -> Optional[socket.socket]:
-        with self._lock:
-            idle = self._idle.get(key)
-            return idle.pop() if idle else None
+        """An idle connection to *key* that is still good, or ``None``."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(key)
+                sock = idle.pop() if idle else None
+            if sock is None or not _dropped(sock):
+                return sock
+            sock.close()
 
     def _give(self, key: Tuple[str, int], sock: socket.socket) -> None:
         with self._lock:
@@ -196,108 +265,34 @@ class SocketTransport(Transport):
                 sock.close()
 
 
+def _request(
+    method: str, target: str, host: str, headers: Mapping[str, str], body: bytes, url: str
+) -> bytes:
+    """The request bytes: refused when a header would break the message (a line break) or
+    cannot be sent (text that is not Latin-1, e.g. an action name from a hostile SCPD)."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+    names = {name.lower() for name in headers}
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if any("\r" in line or "\n" in line for line in lines):  # e.g. a serviceType with one
+        raise TransportError("refusing a request line or header with a line break", url=url)
+    if "user-agent" not in names:
+        lines.append(f"User-Agent: {USER_AGENT}")
+    if "content-length" not in names and (body or method not in _IDEMPOTENT):
+        lines.append(f"Content-Length: {len(body)}")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    except UnicodeEncodeError as exc:
+        text = exc.object[exc.start : exc.end]
+        error = TransportError(f"refusing a header that is not Latin-1 text: {text!r}", url=url)
+        raise with_cause(error, exc) from None
+
+
 def _recv(sock: socket.socket, read_timeout: float, deadline: float) -> bytes:
     left = deadline - time.monotonic()
     if left <= 0:
         raise TimeoutError("the answer arrived too slowly")
     sock.settimeout(min(read_timeout, left))
     return sock.recv(RECV_SIZE)
-
-
-def _read_response(
-    sock: socket.socket, method: str, url: str, read_timeout: float, deadline: float, limit: int
-) -> Tuple[int, str, bytes, bool]:
-    """Read one response: ``(status, reason, body, keep_alive)``."""
-    buf = b""
-    while True:  # skip interim 1xx answers
-        while True:
-            end = buf.find(b"\r\n\r\n")
-            if end >= 0:
-                break
-            if len(buf) > MAX_HEAD:
-                raise FramingError("response headers too large")
-            try:
-                chunk = _recv(sock, read_timeout, deadline)
-            except ConnectionError as exc:
-                if not buf:
-                    raise _Broken() from exc
-                raise
-            if not chunk:
-                if not buf:
-                    raise _Broken()
-                raise FramingError("connection closed inside the response headers")
-            buf += chunk
-        head, buf = buf[:end], buf[end + 4 :]
-        lines = head.decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        code, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/") or not code.isdigit():
-            raise FramingError(f"not an HTTP response: {lines[0][:80]!r}")
-        status = int(code)
-        if 100 <= status < 200:
-            continue
-        break
-    fields: Dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            fields[name.strip().lower()] = value.strip()
-    connection = fields.get("connection", "").lower()
-    keep = (version == "HTTP/1.1" and "close" not in connection) or "keep-alive" in connection
-    with translate(url, status=status):
-        data, clean = _read_body(sock, buf, fields, method, status, read_timeout, deadline, limit)
-    return status, reason, data, keep and clean
-
-
-def _read_body(
-    sock: socket.socket,
-    buf: bytes,
-    fields: Mapping[str, str],
-    method: str,
-    status: int,
-    read_timeout: float,
-    deadline: float,
-    limit: int,
-) -> Tuple[bytes, bool]:
-    """The body after the headers: ``(body, connection_reusable)``.
-
-    :raises BodyTooLarge: over *limit*.
-    :raises FramingError: a bad Content-Length, bad chunks, or a connection closed too soon.
-    """
-
-    def more() -> bytes:
-        return _recv(sock, read_timeout, deadline)
-
-    if method == "HEAD" or status in (204, 304):
-        return b"", True
-    if "chunked" in fields.get("transfer-encoding", "").lower():
-        body, rest = read_chunked(buf, more, limit)
-        return body, not rest
-    length = fields.get("content-length")
-    if length is not None:
-        if not (length.isascii() and length.isdigit()):
-            raise FramingError(f"bad Content-Length {length[:20]!r}")
-        size = int(length)
-        if size > limit:
-            raise BodyTooLarge(limit, size)
-        parts = [buf]
-        have = len(buf)
-        while have < size:
-            chunk = more()
-            if not chunk:
-                raise FramingError("connection closed inside the body")
-            parts.append(chunk)
-            have += len(chunk)
-        return b"".join(parts)[:size], have == size
-    parts, have = [buf], len(buf)  # no framing: the body ends when the device closes
-    while True:
-        if have > limit:
-            raise BodyTooLarge(limit)
-        chunk = more()
-        if not chunk:
-            return b"".join(parts), False
-        parts.append(chunk)
-        have += len(chunk)
 
 
 class RequestsTransport(Transport):
@@ -319,9 +314,14 @@ class RequestsTransport(Transport):
         body: bytes,
         timeout: Tuple[float, float],
         limit: int,
+        deadline: Optional[float] = None,
     ) -> Reply:
         import requests
 
+        _target(url, method)  # the same checks of the URL as for the socket transport
+        own = time.monotonic() + sum(timeout)
+        deadline = own if deadline is None else min(own, deadline)
+        left = max(deadline - time.monotonic(), 0.001)
         headers = dict(headers)
         agent = self.session.headers.get("User-Agent")
         if not agent or agent == requests.utils.default_user_agent():
@@ -332,14 +332,14 @@ class RequestsTransport(Transport):
                 url,
                 headers=headers,
                 data=body or None,
-                timeout=timeout,
+                timeout=(min(timeout[0], left), min(timeout[1], left)),
                 stream=True,
                 allow_redirects=False,
             )
         status, reason = response.status_code, response.reason or ""
         with translate(url, status=status):
-            data = read_capped(response, limit, deadline=time.monotonic() + sum(timeout))
-        return status, reason, data
+            data = read_capped(response, limit, deadline=deadline)
+        return Reply(status, reason, data, Headers(response.headers.items()))
 
     def close(self) -> None:
         self.session.close()
@@ -373,14 +373,10 @@ def fetch(
         non-2xx status, or a body over *limit* bytes; a failure of the exchange is kept on
         ``.cause`` (a :class:`TransportError`, or :class:`TransportTimeout`).
     """
-    connect, read = as_timeout(timeout)
-    if deadline is not None:
-        left = max(deadline - time.monotonic(), 0.01)
-        connect, read = min(connect, left), min(read, left / 2)
     try:
-        status, reason, body = transport.exchange("GET", url, {}, b"", (connect, read), limit)
+        reply = transport.exchange("GET", url, {}, b"", as_timeout(timeout), limit, deadline)
     except TransportError as exc:
         raise with_cause(DescriptionError(f"cannot fetch: {exc.message}", url=url), exc) from None
-    if not 200 <= status < 300:
-        raise DescriptionError(f"HTTP {status} {reason}".rstrip(), url=url)
-    return body
+    if not 200 <= reply.status < 300:
+        raise DescriptionError(f"HTTP {reply.status} {reply.reason}".rstrip(), url=url)
+    return reply.body

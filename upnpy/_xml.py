@@ -17,7 +17,7 @@ from xml.parsers import expat
 
 from ._exceptions import UPnPWarning, XMLError
 
-__all__ = ["parse_xml", "children", "child", "text"]
+__all__ = ["parse_xml", "prepare", "children", "child", "text"]
 
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_DECL = re.compile(rb"<\?xml[^>]*\?>")
@@ -106,6 +106,19 @@ def _cut_after_root(data: bytes) -> bytes:
     return data[: end + 1] if end >= 0 else data
 
 
+def prepare(data: bytes, *, url: Optional[str] = None) -> bytes:
+    """The bytes :func:`parse_xml` gives expat: transcoded, garbage stripped, DTDs refused.
+
+    :raises XMLError: for a DTD or entity declaration, or malformed UTF-16.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+    cleaned = _clean(_transcode(bytes(data), url))
+    if _DTD.search(cleaned):
+        raise XMLError("refusing an XML document with a DTD or entity declaration")
+    return cleaned
+
+
 def parse_xml(
     data: bytes, *, url: Optional[str] = None, strip_whitespace: bool = True
 ) -> Dict[str, Any]:
@@ -119,11 +132,7 @@ def parse_xml(
         to walk, or XML that does not parse even after the garbage is stripped (the caller
         translates it with :func:`upnpy._errors.translate`).
     """
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"data must be bytes, not {type(data).__name__}")
-    data = _clean(_transcode(bytes(data), url))
-    if _DTD.search(data):
-        raise XMLError("refusing an XML document with a DTD or entity declaration")
+    data = prepare(data, url=url)
     import xmltodict  # ~30 ms (it pulls in urllib.request): loaded on the first document
 
     for _ in range(2):

@@ -393,7 +393,6 @@ def test_relative_urlbase_is_resolved_against_the_location():
         ("/UD/?10", "http://10.0.0.2:80/UD/?10"),
         ("?q=1", "http://10.0.0.2:80/dev/desc.xml?q=1"),
         ("  /a b/c d.xml\r\n", "http://10.0.0.2:80/a%20b/c%20d.xml"),
-        ("/split\r\n/path.xml", "http://10.0.0.2:80/split/path.xml"),
         ("//10.0.0.3/x.xml", "http://10.0.0.3/x.xml"),
         (
             "_urn:schemas-upnp-org:service:Dimming_1.xml",
@@ -410,6 +409,24 @@ def test_service_url_resolution(written, expected):
     )
     (svc,) = root.services
     assert svc.scpd_url == svc.control_url == svc.event_sub_url == expected
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "/ctl\r\nX-Injected: hx",  # was joined into the path: POST /ctlX-Injected:%20hx
+        "/split\r\n/path.xml",
+        "/a\rb",
+        "/tab\there",
+        "/del\x7f",
+    ],
+)
+def test_a_url_with_a_control_character_inside_is_refused_with_a_warning(written):
+    xml = description(service_list(service(scpd=written, control=written, event=written)))
+    with pytest.warns(UPnPWarning, match="control character"):
+        root = parse_device(xml, "http://10.0.0.2:80/dev/desc.xml")
+    (svc,) = root.services
+    assert svc.scpd_url == svc.control_url == svc.event_sub_url == ""
 
 
 def test_missing_service_urls_are_empty():

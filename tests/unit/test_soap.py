@@ -5,11 +5,11 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 from fakes import ENC_NS, ENV_NS, envelope, soap_fault
-from servers import LoopbackServer, headers_dict
+from servers import LoopbackServer, headers_dict, new_session
 
 from upnpy import _soap as soap
 from upnpy._exceptions import ActionError, TransportError, TransportTimeout, ValidationError
-from upnpy._http import USER_AGENT, new_session
+from upnpy._http import USER_AGENT
 from upnpy._transport import SocketTransport
 
 ST = "urn:schemas-upnp-org:service:WANIPConnection:1"

@@ -4,9 +4,9 @@ import socket
 import threading
 
 import pytest
+from servers import new_session
 
-from upnpy import DescriptionError, TransportError
-from upnpy._http import new_session
+from upnpy import DescriptionError, TransportError, TransportTimeout
 from upnpy._transport import RequestsTransport, SocketTransport, as_transport, fetch
 
 TIMEOUT = (2.0, 2.0)
@@ -15,14 +15,16 @@ TIMEOUT = (2.0, 2.0)
 class Scripted:
     """Accepts connections; for each request read, sends the next scripted answer.
 
-    An answer of ``None`` closes the connection without answering; after each answer the
-    connection is closed when ``close_after`` is true.
+    An answer of ``None`` closes the connection without answering; a callable answer is
+    called with the connection to write what it likes; after each answer the connection is
+    closed when ``close_after`` is true. ``closed`` counts connections the server has closed.
     """
 
     def __init__(self, answers, close_after=False):
         self.answers = list(answers)
         self.close_after = close_after
         self.connections = 0
+        self.closed = 0
         self.requests = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.2)
@@ -51,9 +53,13 @@ class Scripted:
                     answer = self.answers.pop(0)
                     if answer is None:
                         break
-                    conn.sendall(answer)
+                    if callable(answer):
+                        answer(conn)
+                    else:
+                        conn.sendall(answer)
                     if self.close_after:
                         break
+            self.closed += 1
 
     def close(self):
         self.stop.set()
@@ -123,7 +129,11 @@ def test_connection_close_is_honoured(scripted, transport):
 
 def test_interim_100_continue_is_skipped(scripted, transport):
     server = scripted([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"final")])
-    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100) == (200, "OK", b"final")
+    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100)[:3] == (
+        200,
+        "OK",
+        b"final",
+    )
 
 
 def test_body_delimited_by_close(scripted, transport):
@@ -211,3 +221,147 @@ def test_line_breaks_cannot_inject_headers(transport):
         transport.exchange(
             "POST", "http://127.0.0.1:1/c", {"SOAPAction": '"a\r\nX: 1#b"'}, b"", TIMEOUT, 100
         )
+
+
+def wait_for(condition, timeout=5.0):
+    """Wait until *condition()* holds (a state change, not a timing assertion)."""
+    stop = threading.Event()
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        stop.wait(0.01)
+    raise AssertionError("condition not reached")
+
+
+# --- issue 9: no replayed requests, no stale answers, nothing hostile on the wire -----------
+
+
+def test_a_post_is_never_sent_again_once_it_may_have_reached_the_device(scripted, transport):
+    # The device reads the second POST on the kept-alive connection, then closes it unanswered.
+    server = scripted([ok(b"one"), None, ok(b"three")])
+    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100).body == b"one"
+    with pytest.raises(TransportError, match="not sent again"):
+        transport.exchange("POST", server.url, {}, b"toggle", TIMEOUT, 100)
+    assert [r.endswith(b"toggle") for r in server.requests] == [False, True]  # 2 POSTs, 2 calls
+
+
+def test_an_idempotent_get_is_retried_on_a_fresh_connection(scripted, transport):
+    server = scripted([ok(b"one"), None, ok(b"three")])
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"one"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"three"
+    assert server.connections == 2
+
+
+def test_an_idle_connection_the_device_closed_is_not_used_for_a_post(scripted, transport):
+    server = scripted([ok(b"one"), ok(b"two")], close_after=True)
+    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100).body == b"one"
+    wait_for(lambda: server.closed == 1)
+    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100).body == b"two"
+    assert len(server.requests) == 2 and server.connections == 2
+
+
+def test_bytes_after_a_response_never_answer_the_next_call(scripted, transport):
+    sent = threading.Event()
+
+    def answer_then_a_stale_one(conn):
+        conn.sendall(ok(b"one"))
+        threading.Event().wait(0.2)  # the stale answer comes after the first was read
+        conn.sendall(ok(b"stale"))
+        sent.set()
+
+    server = scripted([answer_then_a_stale_one, ok(b"two")])
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"one"
+    assert sent.wait(5)
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"two"
+    assert server.connections == 2
+
+
+def test_extra_bytes_in_the_same_packet_close_the_connection(scripted, transport):
+    server = scripted([ok(b"one") + ok(b"stale"), ok(b"two")])
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"one"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"two"
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    ["/ctl\r\nX-Injected: hx", "/desc.xml\nX-Injected: 1", "/a\rb", "/nul\x00", "/del\x7f"],
+)
+def test_a_url_with_a_control_character_is_refused_before_anything_is_sent(
+    scripted, transport, suffix
+):
+    server = scripted([ok()])
+    with pytest.raises(TransportError, match="control character"):
+        transport.exchange("POST", server.url + suffix, {}, b"x", TIMEOUT, 100)
+    assert server.requests == [] and server.connections == 0
+
+
+def test_user_and_password_never_reach_the_host_header(scripted, transport):
+    server = scripted([ok()])
+    port = server.url.rpartition(":")[2]
+    transport.exchange("GET", f"http://user:secret@127.0.0.1:{port}/d.xml", {}, b"", TIMEOUT, 100)
+    (request,) = server.requests
+    assert request.split(b"\r\n")[:2] == [
+        b"GET /d.xml HTTP/1.1",
+        f"Host: 127.0.0.1:{port}".encode(),
+    ]
+    assert b"secret" not in request and b"user" not in request
+
+
+def test_spaces_and_non_ascii_in_a_path_are_percent_encoded(scripted, transport):
+    server = scripted([ok()])
+    transport.exchange("GET", server.url + "/a b/\u00e9.xml?q=\u00fc", {}, b"", TIMEOUT, 100)
+    assert server.requests[0].startswith(b"GET /a%20b/%C3%A9.xml?q=%C3%BC HTTP/1.1\r\n")
+
+
+def test_a_header_that_is_not_latin_1_is_refused_before_anything_is_sent(scripted, transport):
+    server = scripted([ok()])
+    with pytest.raises(TransportError, match="not Latin-1"):
+        transport.exchange("POST", server.url, {"SOAPAction": '"urn:x#Get\u4e2d"'}, b"", TIMEOUT, 9)
+    assert server.connections == 0
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x", "http://127.0.0.1:99999/x", "http://h:x/"])
+def test_a_malformed_url_is_a_transport_error(transport, url):
+    with pytest.raises(TransportError):
+        transport.exchange("GET", url, {}, b"", TIMEOUT, 100)
+
+
+def test_headers_come_back_with_the_reply(scripted, transport):
+    server = scripted([ok(b"x", b"SID: uuid:1\r\nTIMEOUT: Second-300\r\n")])
+    reply = transport.exchange("SUBSCRIBE", server.url, {}, b"", TIMEOUT, 100)
+    assert (reply.status, reply.headers["sid"], reply.headers["Timeout"]) == (
+        200,
+        "uuid:1",
+        "Second-300",
+    )
+
+
+def test_fetch_hands_its_deadline_to_the_exchange():
+    seen = []
+
+    class Recording(SocketTransport):
+        def exchange(self, method, url, headers, body, timeout, limit, deadline=None):
+            seen.append(deadline)
+            raise TransportError("stop here", url=url)
+
+    with pytest.raises(DescriptionError):
+        fetch(Recording(), "http://127.0.0.1:9/d.xml", limit=10, deadline=12345.0)
+    assert seen == [12345.0]
+
+
+def test_a_dripping_body_ends_by_the_deadline_given(scripted, transport):
+    def drip(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(50):
+            if server.stop.wait(0.1):
+                return
+            conn.sendall(b"x")
+
+    server = scripted([drip])
+    import time
+
+    deadline = time.monotonic() + 0.5
+    with pytest.raises(TransportTimeout):
+        transport.exchange("GET", server.url, {}, b"", (5.0, 5.0), 1000, deadline)
+    assert time.monotonic() < deadline + 2.0  # bounded by the deadline, not by 5 + 5 s

@@ -1,0 +1,165 @@
+"""upnpy._response: the HTTP/1.1 response reader, alone — pure functions over bytes, no sockets.
+
+Each input is also read split into one-byte pieces: the readers must give the same answer
+whatever the network's segmentation.
+"""
+
+from typing import Callable, List, Tuple
+
+import pytest
+
+from upnpy._exceptions import BodyTooLarge, FramingError
+from upnpy._http import read_chunked
+from upnpy._response import NoResponse, framing, parse_head, read_body, read_head
+
+
+def feeder(data: bytes, piece: int) -> Callable[[], bytes]:
+    pieces: List[bytes] = [data[i : i + piece] for i in range(0, len(data), piece)]
+    return lambda: pieces.pop(0) if pieces else b""
+
+
+def read(data: bytes, method: str = "GET", limit: int = 1000, piece: int = 0) -> Tuple:
+    """``(status, body, reusable)`` of *data*, fed whole or in pieces of *piece* bytes."""
+    more = feeder(data, piece or len(data) or 1)
+    head, buf = read_head(more)
+    body, reusable = read_body(head, buf, more, method, limit)
+    return head.status, body, reusable
+
+
+def both(data: bytes, **options) -> Tuple:
+    whole, bytewise = read(data, **options), read(data, piece=1, **options)
+    assert whole == bytewise
+    return whole
+
+
+# --- what must be read -------------------------------------------------------------------
+
+
+def test_a_plain_response_with_a_length():
+    assert both(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi") == (200, b"hi", True)
+
+
+def test_interim_answers_are_skipped():
+    data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 X\r\nA: b\r\n\r\nHTTP/1.1 200 OK\r\n"
+    assert both(data + b"Content-Length: 1\r\n\r\nz") == (200, b"z", True)
+
+
+@pytest.mark.parametrize(("method", "status"), [("HEAD", 200), ("GET", 204), ("GET", 304)])
+def test_no_body_for_head_204_and_304_whatever_the_length_says(method, status):
+    data = b"HTTP/1.1 %d X\r\nContent-Length: 50\r\n\r\n" % status
+    assert both(data, method=method) == (status, b"", True)
+
+
+def test_chunked_with_extensions_and_trailers():
+    data = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"4;ext=1\r\nWiki\r\nA\r\npedia in x\r\n0\r\nX-Trailer: y\r\n\r\n"
+    )
+    assert both(data) == (200, b"Wikipedia in x", True)
+
+
+def test_identical_content_lengths_are_one():
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 2\r\n\r\nhi"
+    assert both(data) == (200, b"hi", True)
+
+
+def test_a_body_delimited_by_close_is_not_reusable():
+    assert both(b"HTTP/1.1 200 OK\r\n\r\nuntil the end") == (200, b"until the end", False)
+
+
+def test_http_1_0_keeps_alive_only_when_asked():
+    assert both(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx")[2] is False
+    kept = b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx"
+    assert both(kept)[2] is True
+    closed = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx"
+    assert both(closed)[2] is False
+
+
+def test_bytes_past_the_body_make_the_connection_unusable():
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxHTTP/1.1 200 OK\r\n\r\n"
+    assert read(data) == (200, b"x", False)
+
+
+def test_chunked_and_a_length_together_are_read_as_chunked_and_not_reused():
+    data = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"1\r\nx\r\n0\r\n\r\n"
+    )
+    assert both(data) == (200, b"x", False)
+
+
+def test_folded_header_lines_continue_the_field():
+    head = parse_head(b"HTTP/1.1 200 OK\r\nSID: uuid:\r\n  abc\r\nTIMEOUT: Second-5")
+    assert head.headers["sid"] == "uuid: abc"
+    assert head.headers["TIMEOUT"] == "Second-5"
+
+
+def test_a_status_line_without_a_reason():
+    head = parse_head(b"HTTP/1.1 200")
+    assert (head.version, head.status, head.reason) == ((1, 1), 200, "")
+
+
+# --- what must be refused ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: \xc2\xb2\r\n\r\n",  # a superscript two
+        b"HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3 0\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",  # two lengths
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY5\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\xd9\xa3\r\nabc\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab",  # cut short
+        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",  # closed inside the body
+        b"HTTP/1.1 \xd9\xa200 OK\r\n\r\n",  # Arabic-Indic digits in the status
+        b"HTTP/1.1 20 OK\r\n\r\n",
+        b"ICY 200 OK\r\n\r\n",
+        b"<html>not http</html>\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: a\rInjected: b\r\n\r\n",  # a bare CR inside a value
+        b"HTTP/1.1 200 OK\r\n folded first\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n",  # closed inside the head
+    ],
+)
+def test_malformed_framing_is_a_framing_error(data):
+    with pytest.raises(FramingError):
+        read(data)
+
+
+def test_a_body_over_the_limit():
+    with pytest.raises(BodyTooLarge):
+        read(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n", limit=10)
+    with pytest.raises(BodyTooLarge):
+        read(b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 11, limit=10)
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nxxxxxx\r\n6\r\nxxxxxx\r\n"
+    with pytest.raises(BodyTooLarge):
+        read(chunked, limit=10)
+
+
+def test_headers_over_the_limit():
+    with pytest.raises(FramingError, match="too large"):
+        read(b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 20000 + b"\r\n")
+
+
+def test_nothing_at_all_is_no_response():
+    with pytest.raises(NoResponse):
+        read_head(lambda: b"")
+
+
+def test_a_chunk_size_line_without_end_is_bounded():
+    data = b"f" * 5000
+    with pytest.raises(FramingError, match="without end"):
+        read_chunked(b"", feeder(data, 100), 100)
+
+
+def test_framing_rules():
+    head = parse_head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip")
+    assert framing("GET", head) == ("close", 0)  # not chunked: delimited by close
+    assert framing("GET", parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 7")) == ("length", 7)

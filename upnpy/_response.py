@@ -1,0 +1,194 @@
+"""Reading an HTTP/1.1 response (RFC 9112): pure functions over bytes, no sockets.
+
+:func:`read_head` reads the status line and header fields (interim 1xx answers skipped),
+:func:`framing` decides how the body is delimited, and :func:`read_body` reads it. Both
+readers take ``more()``, which returns the connection's next bytes (``b""`` once it is
+closed): the socket, its deadline and its errors stay with the caller
+(:mod:`upnpy._transport`), and the readers can be tested alone on any split of any input —
+h11's ``_readers.py`` is the model. Every grammar is ASCII: a status code is three ASCII
+digits, a Content-Length ASCII digits only (two different ones are an error), a chunk size
+hex digits only, and every chunk ends with CRLF.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, List, Optional, Tuple
+
+from ._exceptions import BodyTooLarge, FramingError
+from ._http import MAX_HEAD, Headers, read_chunked
+
+__all__ = ["Head", "NoResponse", "read_head", "parse_head", "framing", "read_body"]
+
+_STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
+_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
+_LENGTH = re.compile(r"[0-9]{1,18}")
+
+#: How a body is delimited: ``(LENGTH, n)``, ``(CHUNKED, 0)`` or ``(CLOSE, 0)``.
+LENGTH, CHUNKED, CLOSE = "length", "chunked", "close"
+
+
+class NoResponse(FramingError):
+    """The connection closed (or was reset) before any byte of a response arrived."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A status line and its header fields."""
+
+    version: Tuple[int, int]
+    status: int
+    reason: str
+    headers: Headers
+    #: every Content-Length value, in order (they must agree)
+    lengths: Tuple[str, ...] = ()
+
+    @property
+    def keep_alive(self) -> bool:
+        """Whether the device lets the connection be used again (RFC 9112 §9.3)."""
+        tokens = {t.strip().lower() for t in self.headers.get("Connection", "").split(",")}
+        if self.version >= (1, 1):
+            return "close" not in tokens
+        return "keep-alive" in tokens
+
+
+def parse_head(data: bytes) -> Head:
+    """Parse a status line and header fields (*data* without the blank line that ends them).
+
+    A folded line (starting with a space or tab) continues the previous field.
+
+    :raises FramingError: for anything that is not a status line, a field name that is not
+        a token, a control character (a bare CR among them) in a value, or a Content-Length
+        that is not ASCII digits.
+    """
+    lines = data.split(b"\r\n")
+    match = _STATUS_LINE.fullmatch(lines[0])
+    if match is None:
+        raise FramingError(f"not an HTTP response: {lines[0][:80]!r}")
+    pairs: List[Tuple[str, str]] = []
+    for line in lines[1:]:
+        value = line.strip(b" \t")
+        if line[:1] in (b" ", b"\t"):  # obs-fold: part of the previous field's value
+            if not pairs:
+                raise FramingError("a folded line before any header field")
+            if not _FIELD_VALUE.fullmatch(value):
+                raise FramingError(f"control character in header line {line[:40]!r}")
+            name, previous = pairs[-1]
+            pairs[-1] = (name, f"{previous} {value.decode('latin-1')}".strip())
+            continue
+        raw_name, colon, raw_value = line.partition(b":")
+        if not colon or not _TOKEN.fullmatch(raw_name):
+            raise FramingError(f"malformed header line {line[:40]!r}")
+        value = raw_value.strip(b" \t")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise FramingError(f"control character in the {raw_name.decode()} header")
+        pairs.append((raw_name.decode("ascii"), value.decode("latin-1")))
+    lengths = tuple(
+        part.strip()
+        for name, value in pairs
+        if name.lower() == "content-length"
+        for part in value.split(",")
+    )
+    for length in lengths:
+        if not _LENGTH.fullmatch(length):
+            raise FramingError(f"bad Content-Length {length[:20]!r}")
+    major, minor, code, reason = match.groups()
+    return Head(
+        version=(int(major), int(minor)),
+        status=int(code),
+        reason=(reason or b"").decode("latin-1"),
+        headers=Headers(pairs),
+        lengths=lengths,
+    )
+
+
+def read_head(more: Callable[[], bytes], buf: bytes = b"") -> Tuple[Head, bytes]:
+    """Read up to the end of a final (non-1xx) head: ``(head, bytes read past it)``.
+
+    :raises NoResponse: when the connection closes before any byte.
+    :raises FramingError: for a malformed head, one over :data:`~upnpy._http.MAX_HEAD`
+        bytes, or a connection closed inside it.
+    """
+    received = bool(buf)
+    while True:
+        end = buf.find(b"\r\n\r\n")
+        while end < 0:
+            if len(buf) > MAX_HEAD:
+                raise FramingError("response headers too large")
+            data = more()
+            if not data:
+                if not received:
+                    raise NoResponse("the connection closed before an answer")
+                raise FramingError("connection closed inside the response headers")
+            received = True
+            buf += data
+            end = buf.find(b"\r\n\r\n", max(len(buf) - len(data) - 3, 0))
+        if end > MAX_HEAD:
+            raise FramingError("response headers too large")
+        head, buf = parse_head(buf[:end]), buf[end + 4 :]
+        if not 100 <= head.status < 200:  # an interim answer: the real one follows
+            return head, buf
+
+
+def framing(method: str, head: Head) -> Tuple[str, int]:
+    """How the body of *head* (an answer to *method*) is delimited (RFC 9112 §6.3).
+
+    :raises FramingError: for Content-Length values that disagree.
+    """
+    if method == "HEAD" or head.status in (204, 304):
+        return LENGTH, 0
+    coding = head.headers.get("Transfer-Encoding")
+    if coding is not None:  # it overrides any Content-Length
+        last = coding.rsplit(",", 1)[-1].strip().lower()
+        return (CHUNKED, 0) if last == "chunked" else (CLOSE, 0)
+    if head.lengths:
+        if len(set(head.lengths)) > 1:
+            raise FramingError(f"conflicting Content-Length values {', '.join(head.lengths)}")
+        return LENGTH, int(head.lengths[0])
+    return CLOSE, 0
+
+
+def read_body(
+    head: Head, buf: bytes, more: Callable[[], bytes], method: str, limit: int
+) -> Tuple[bytes, bool]:
+    """Read the body that follows *head*: ``(body, connection reusable)``.
+
+    The connection is reusable only when the device keeps it alive, the body had a length
+    of its own, and no byte arrived past its end (a device that sends more than it
+    announced would otherwise answer the next request with a stale response).
+
+    :raises BodyTooLarge: when the body is over *limit* bytes.
+    :raises FramingError: for bad framing, or a connection closed inside the body.
+    """
+    kind, size = framing(method, head)
+    rest: Optional[bytes]
+    if kind == LENGTH:
+        if size > limit:
+            raise BodyTooLarge(limit, size)
+        while len(buf) < size:
+            data = more()
+            if not data:
+                raise FramingError("connection closed inside the body")
+            buf += data
+        body, rest = buf[:size], buf[size:]
+    elif kind == CHUNKED:
+        body, rest = read_chunked(buf, more, limit)
+    else:  # delimited by the device closing the connection
+        parts, have = [buf], len(buf)
+        while True:
+            if have > limit:
+                raise BodyTooLarge(limit)
+            data = more()
+            if not data:
+                break
+            parts.append(data)
+            have += len(data)
+        body, rest = b"".join(parts), None
+    reusable = (
+        rest == b""
+        and head.keep_alive
+        and not (kind == CHUNKED and head.lengths)  # both framings: a smuggling attempt
+    )
+    return body, reusable
