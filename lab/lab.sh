@@ -7,6 +7,8 @@
 #   lab/lab.sh exec DIR CMD...     run CMD inside the lab's client namespace, with lab.env exported
 #   lab/lab.sh run CMD...          up, exec CMD, down (also on failure or Ctrl-C); CMD's exit status
 #   lab/lab.sh clean               tear down every lab of this checkout (also ones in use)
+#   lab/lab.sh restart DIR gw|dms  stop that daemon of the lab (if running), start it again as
+#                                  `up` did, wait until it answers (for fault tests)
 #
 # Hosts on 10.77.0.0/24 (bridge br0 in namespace P-br), P a prefix unique to the run:
 #   P-gw  10.77.0.1  miniupnpd 2.3.1, IGD:2, WAN wan0 11.22.33.44/24 <-> P-inet 11.22.33.1
@@ -96,8 +98,21 @@ friendly_name=upnpy lab gateway
 allow 1024-65535 $NET.0/24 1-65535
 deny 0-65535 0.0.0.0/0 0-65535
 EOF
+    run_gateway "$p" "$dir"
+}
+
+# The daemons `restart` can bring back run from these two functions only, so that a restart
+# uses exactly the command line of the first start. A restart appends to the same log.
+run_gateway() {  # run_gateway P DIR: miniupnpd in the background, in P-gw, configured by DIR
+    local p=$1 dir=$2
     ip netns exec "$p-gw" miniupnpd -f "$dir/miniupnpd.conf" -d -P "$dir/miniupnpd.pid" \
-        >"$dir/miniupnpd.log" 2>&1 &
+        >>"$dir/miniupnpd.log" 2>&1 &
+}
+
+run_media_server() {  # run_media_server P DIR: minidlna in the background, in P-dms
+    local p=$1 dir=$2
+    ip netns exec "$p-dms" minidlnad -f "$dir/minidlna.conf" -d -P "$dir/minidlna.pid" \
+        >>"$dir/minidlna.out" 2>&1 &
 }
 
 minidlna_conf() {  # minidlna_conf FILE MEDIA_DIR FRIENDLY_NAME DB_DIR LOG_DIR: one server's config
@@ -117,8 +132,7 @@ for n in range(1, count + 1):
         w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * n / 10))) for i in range(4000)))
 EOF
     minidlna_conf "$dir/minidlna.conf" "$dir/media" "upnpy lab media" "$dir/minidlna-db" "$dir"
-    ip netns exec "$p-dms" minidlnad -f "$dir/minidlna.conf" -d -P "$dir/minidlna.pid" \
-        >"$dir/minidlna.out" 2>&1 &
+    run_media_server "$p" "$dir"
 }
 
 start_light() {
@@ -319,6 +333,54 @@ cmd_exec() {
     ip netns exec "$ns" env $(cat "$dir/lab.env") "$@"
 }
 
+# stop_daemon NS COMM: TERM (and CONT, should it be frozen) every COMM process in namespace NS,
+# short waits, then KILL; return once none is left.
+stop_daemon() {
+    local ns=$1 comm=$2 sig pid pids
+    for sig in TERM TERM TERM TERM TERM TERM TERM TERM TERM TERM KILL KILL KILL; do
+        pids=""
+        for pid in $(ip netns pids "$ns" 2>/dev/null || true); do
+            if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]; then pids="$pids $pid"; fi
+        done
+        [ -n "$pids" ] || return 0
+        # shellcheck disable=SC2086
+        kill -"$sig" $pids 2>/dev/null || true
+        # shellcheck disable=SC2086
+        [ "$sig" = KILL ] || kill -CONT $pids 2>/dev/null || true
+        sleep 0.2
+    done
+    die "$comm in $ns does not stop"
+}
+
+# Restart the gateway (gw) or the media server (dms) of a running lab, exactly as `up` started
+# it (same config, pid file and log, appended to); then wait until its description answers,
+# fetched from the lab's client namespace. miniupnpd leaves the nftables chains in place. The
+# light cannot come back this way: it gets a new description URL at every start.
+cmd_restart() {
+    local dir=${1:?usage: lab.sh restart DIR gw|dms} daemon=${2:-} p ns comm pidfile url
+    [ -f "$dir/lab.env" ] || die "$dir is not a lab folder"
+    dir=$(cd "$dir" && pwd)
+    p=$(basename "$dir")
+    case $daemon in
+        gw) comm=miniupnpd pidfile=$dir/miniupnpd.pid url=http://$NET.${ADDR[gw]}:5000/rootDesc.xml ;;
+        dms) comm=minidlnad pidfile=$dir/minidlna.pid url=http://$NET.${ADDR[dms]}:8200/rootDesc.xml ;;
+        *) die "usage: lab.sh restart DIR gw|dms" ;;
+    esac
+    ns=$p-$daemon
+    ip netns pids "$ns" >/dev/null 2>&1 || die "lab $p has no namespace $ns"
+    stop_daemon "$ns" "$comm"
+    rm -f "$pidfile"  # left behind by a killed daemon: both refuse to start while its pid lives
+    case $daemon in
+        gw) run_gateway "$p" "$dir" ;;
+        dms) run_media_server "$p" "$dir" ;;
+    esac
+    for _ in $(seq 1 150); do
+        ip netns exec "$p-cl" curl -sf -o /dev/null --max-time 1 "$url" && return 0
+        sleep 0.1
+    done
+    die "$comm did not answer $url within 15 s of its restart"
+}
+
 RUN_DIR=""
 cmd_run() {
     local status=0
@@ -337,5 +399,6 @@ case ${1:-} in
     exec) shift; cmd_exec "$@" ;;
     run) shift; cmd_run "$@" ;;
     clean) need_root; cmd_clean ;;
-    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+    restart) need_root; shift; cmd_restart "$@" ;;
+    *) sed -n '2,11p' "$0" >&2; exit 2 ;;
 esac

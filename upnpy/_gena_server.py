@@ -1,8 +1,18 @@
 """The GENA callback server: receives NOTIFY requests, checks and parses them, routes them by SID.
 
-One :class:`CallbackServer` listens on one local address. Each connection is served by a
-short-lived named thread that reads one NOTIFY (size- and time-capped), parses its
-``e:propertyset`` with the safe parser, answers at once, and queues the raw values. A single
+One :class:`CallbackServer` listens on one local address. A single named thread accepts every
+connection and reads it without blocking, buffering each request until it is complete (headers
+up to 64 KiB, a body up to :data:`MAX_BODY`). Nothing a client does can hold a thread or grow
+their number, and file descriptors are bounded:
+
+- each connection has :data:`REQUEST_DEADLINE` seconds from its accept for the *whole* request
+  (a client that drips bytes gains nothing by it), enforced by the selector's timeout;
+- at most :data:`MAX_CONNECTIONS` are open; when full, the one open longest is closed to make
+  room, so a flood of slow connections cannot lock a device out;
+- at most :data:`MAX_BUFFERED` bytes are buffered over all connections.
+
+A complete NOTIFY is checked and parsed with the pure helpers of :mod:`upnpy._gena` (its
+``e:propertyset`` with the safe parser), answered at once, and its raw values queued; a single
 dispatch thread then hands every queued :class:`Notification` to the ``deliver`` function in
 arrival order, so nothing slow ever runs while a device waits for its answer.
 
@@ -18,19 +28,18 @@ import contextlib
 import datetime
 import logging
 import queue
+import re
 import selectors
 import socket
-import socketserver
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._gena import NotifyRejected, check_notify_headers, parse_propertyset
-from ._http import RECV_SIZE, read_chunked
+from ._http import MAX_HEAD, RECV_SIZE, read_chunked
 from ._version import __version__
 
 __all__ = ["Notification", "CallbackServer"]
@@ -39,17 +48,43 @@ log = logging.getLogger("upnpy")
 
 #: The largest NOTIFY body accepted, in bytes (larger ones get 413).
 MAX_BODY = 1 << 20
-#: Seconds a connection may stay silent, and seconds the whole request may take.
-READ_TIMEOUT = 10.0
-REQUEST_DEADLINE = 30.0
-#: Connections served at once; more are closed without an answer.
-MAX_CONNECTIONS = 32
+#: Seconds from a connection's accept within which its whole request must have arrived.
+REQUEST_DEADLINE = 5.0
+#: Connections open at once; when full, the one open longest is closed for a new one.
+MAX_CONNECTIONS = 256
+#: Request bytes buffered over all connections; beyond, the connection holding most is closed.
+MAX_BUFFERED = 32 << 20
+#: Seconds an answered connection is drained before it is closed (so no reset eats the answer).
+LINGER = 1.0
 #: Notifications waiting for the dispatch thread; more get 503.
 MAX_QUEUED = 1024
 #: The early-event backlog: SIDs, events per SID, and seconds an entry is kept.
 BACKLOG_SIDS = 8
 BACKLOG_EVENTS = 4
 BACKLOG_TTL = 30.0
+
+_LISTEN_BACKLOG = 128  # connections the kernel holds until they are accepted
+_ACCEPTS_PER_WAKE = 64  # then the loop serves the open connections again
+_ACCEPT_PAUSE = 0.1  # seconds without accept() when the process is out of file descriptors
+_WARN_EVERY = 10.0  # seconds between two warnings about a flood (the rest go to DEBUG)
+_FEED = 4096  # bytes handed to the chunked decoder at a time (its cost grows with them)
+
+_END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
+_REQUEST_LINE = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]+\S+[ \t]+HTTP/(\d)\.(\d)[ \t]*")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    408: "Request Timeout",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    431: "Request Header Fields Too Large",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -63,160 +98,447 @@ class Notification:
     peer: str
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Serves exactly one request per connection, then closes it."""
+# -- the request, as data ----------------------------------------------------------------------
 
-    protocol_version = "HTTP/1.1"
-    server_version = f"upnpy/{__version__}"
-    sys_version = ""
-    timeout = READ_TIMEOUT  # socket timeout for every read
-    server: _HTTPServer
 
-    def handle(self) -> None:
-        self.close_connection = True
-        self.handle_one_request()
+class _NotHTTP(NotifyRejected):
+    """A request that is not an HTTP/1.x NOTIFY (answered, but only logged at DEBUG level)."""
 
-    def do_NOTIFY(self) -> None:
-        owner = self.server.owner
+
+class _Incomplete(Exception):
+    """The bytes buffered so far end inside a chunked body."""
+
+
+def _check_request_line(line: str) -> None:
+    """Accept ``NOTIFY <path> HTTP/1.x``.
+
+    :raises _NotHTTP: 400 for a malformed line, 505 for another HTTP version, 501 for
+        another method.
+    """
+    match = _REQUEST_LINE.fullmatch(line)
+    if match is None:
+        raise _NotHTTP(400, f"bad request line {line[:60]!r}")
+    method, major, minor = match.groups()
+    if major != "1":
+        raise _NotHTTP(505 if major > "1" else 400, f"HTTP version {major}.{minor}")
+    if method != "NOTIFY":
+        raise _NotHTTP(501, f"method {method[:20]!r} not supported")
+
+
+def _header_fields(lines: List[str]) -> Dict[str, List[str]]:
+    """``{lower-case name: [values in order]}`` of the header lines (obs-fold is unfolded).
+
+    :raises NotifyRejected: (400) for a line that is not ``name: value``.
+    """
+    fields: Dict[str, List[str]] = {}
+    values: Optional[List[str]] = None
+    for raw in lines:
+        line = raw.rstrip("\r")
+        if line[:1] in (" ", "\t"):  # obs-fold: continues the previous field
+            if values is None:
+                raise NotifyRejected(400, "a continuation line before any header")
+            values[-1] = (values[-1] + " " + line.strip(" \t")).strip(" ")
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not _TOKEN.fullmatch(name):
+            raise NotifyRejected(400, f"malformed header line {line[:40]!r}")
+        values = fields.setdefault(name.lower(), [])
+        values.append(value.strip(" \t"))
+    return fields
+
+
+def _framing(fields: Mapping[str, List[str]]) -> Tuple[bool, Optional[int]]:
+    """``(chunked, Content-Length)``; ``(False, None)`` for a body that ends with the connection.
+
+    :raises NotifyRejected: 400 for a Content-Length that is not ASCII digits or two different
+        ones, 413 for one over :data:`MAX_BODY`.
+    """
+    if "chunked" in ",".join(fields.get("transfer-encoding", ())).lower():
+        return True, None
+    texts = {
+        part.strip(" \t") for value in fields.get("content-length", ()) for part in value.split(",")
+    }
+    if not texts:
+        return False, None
+    for text in texts:
+        if not (text.isascii() and text.isdigit()):
+            raise NotifyRejected(400, f"bad Content-Length {text[:20]!r}")
+        if len(text) > 18:
+            raise NotifyRejected(413, f"body of {text[:20]}… bytes exceeds {MAX_BODY}")
+    lengths = {int(text) for text in texts}
+    if len(lengths) > 1:
+        raise NotifyRejected(400, f"conflicting Content-Length headers {sorted(lengths)}")
+    length = lengths.pop()
+    if length > MAX_BODY:
+        raise NotifyRejected(413, f"body of {length} bytes exceeds {MAX_BODY}")
+    return False, length
+
+
+def _decode_chunked(raw: bytes, complete: bool) -> bytes:
+    """The body of the chunked *raw* bytes; *complete*: the client sent all it will.
+
+    :raises _Incomplete: when more bytes are needed (and may come).
+    :raises NotifyRejected: 413 for a body over :data:`MAX_BODY`, 400 for bad framing.
+    """
+    position = 0
+
+    def more() -> bytes:
+        nonlocal position
+        if position >= len(raw) and not complete:
+            raise _Incomplete
+        piece = raw[position : position + _FEED]
+        position += len(piece)
+        return piece
+
+    try:
+        return read_chunked(b"", more, MAX_BODY)[0]
+    except BodyTooLarge:
+        raise NotifyRejected(413, f"chunked body exceeds {MAX_BODY} bytes") from None
+    except FramingError as exc:
+        raise NotifyRejected(400, str(exc)) from None
+
+
+def _response(status: int) -> bytes:
+    """The whole answer: a status line and headers, no body; the connection closes."""
+    now = time.gmtime()
+    date = (
+        f"{_DAYS[now.tm_wday]}, {now.tm_mday:02d} {_MONTHS[now.tm_mon - 1]} {now.tm_year} "
+        f"{now.tm_hour:02d}:{now.tm_min:02d}:{now.tm_sec:02d} GMT"
+    )
+    return (
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\nServer: upnpy/{__version__}\r\n"
+        f"Date: {date}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    ).encode("ascii")
+
+
+# -- the connections ---------------------------------------------------------------------------
+
+
+class _Conn:
+    """One accepted connection and the request it is sending."""
+
+    def __init__(self, sock: socket.socket, peer: str, deadline: float) -> None:
+        self.sock = sock
+        self.peer = peer
+        self.deadline = deadline
+        self.buf = bytearray()
+        self.scanned = 0  # bytes of buf searched for the end of the headers
+        self.body_at = -1  # where the body starts in buf, once the headers are in
+        self.sid = ""
+        self.seq = 0
+        self.chunked = False
+        self.length: Optional[int] = None  # Content-Length
+        self.tried = 0  # body bytes buffered at the last attempt to decode a chunked body
+        self.work = 0  # body bytes decoded over all the attempts
+        self.eof = False  # the client has closed its side
+        self.out = b""  # answer bytes not sent yet
+        self.answered = False  # the answer is out: read and drop until the close or LINGER
+
+
+class _Connections:
+    """The connection side of a :class:`CallbackServer`: one thread, one selector, no blocking.
+
+    :meth:`run` is the thread; :meth:`stop` ends it, and it closes every socket on its way out.
+    """
+
+    def __init__(self, owner: CallbackServer, listener: socket.socket) -> None:
+        self._owner = owner
+        self._listener = listener
+        self._wake_r, self._wake_w = socket.socketpair()  # stop() wakes the idle loop with it
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(listener, selectors.EVENT_READ)
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._conns: Dict[int, _Conn] = {}  # by file descriptor, the oldest first
+        self._buffered = 0
+        self._paused_until = 0.0  # accept() is paused until then (out of file descriptors)
+        self._warned_at = -_WARN_EVERY
+        self._stopping = False
+
+    def stop(self) -> None:
+        self._stopping = True
+        with contextlib.suppress(OSError):  # the loop may be gone already
+            self._wake_w.send(b"x")
+
+    def run(self) -> None:
+        """Serve until :meth:`stop`; sleeps in select() until a socket or a deadline is due."""
         try:
-            sid, seq = self._check_headers()
-            if not owner._may_accept(sid):
-                raise NotifyRejected(412, f"unknown SID {sid}")
-            body = self._read_body(time.monotonic() + REQUEST_DEADLINE)
+            while not self._stopping:
+                timeout = self._expire(time.monotonic())
+                for key, mask in self._selector.select(timeout):
+                    if key.data is not None:
+                        self._serve(key.data, mask)
+                    elif key.fileobj is self._listener:
+                        self._accept()
+        except Exception:  # never raise into the user; the server is gone, say why
+            log.exception("callback server: the connection loop failed")
+        finally:
+            for conn in list(self._conns.values()):
+                self._drop(conn)
+            self._selector.close()
+            self._listener.close()
+            self._wake_r.close()
+            self._wake_w.close()
+
+    # -- accepting and closing
+
+    def _accept(self) -> None:
+        for _ in range(_ACCEPTS_PER_WAKE):
+            try:
+                sock, address = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:  # EMFILE and friends: pause accept() rather than spin
+                self._warn("callback server: cannot accept connections: %s", exc)
+                if self._conns:
+                    self._drop(next(iter(self._conns.values())))
+                self._selector.unregister(self._listener)
+                self._paused_until = time.monotonic() + _ACCEPT_PAUSE
+                return
+            while self._conns and len(self._conns) >= MAX_CONNECTIONS:
+                oldest = next(iter(self._conns.values()))
+                self._warn(
+                    "callback server: %d connections open; the oldest (from %s) closed for one "
+                    "from %s",
+                    len(self._conns),
+                    oldest.peer,
+                    address[0],
+                )
+                self._drop(oldest)
+            sock.setblocking(False)
+            conn = _Conn(sock, address[0], time.monotonic() + REQUEST_DEADLINE)
+            self._conns[sock.fileno()] = conn
+            self._selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _drop(self, conn: _Conn) -> None:
+        """Close *conn* at once, without an answer (or after it)."""
+        if self._conns.pop(conn.sock.fileno(), None) is None:
+            return
+        self._selector.unregister(conn.sock)
+        conn.sock.close()
+        self._release(conn)
+
+    def _release(self, conn: _Conn) -> None:
+        self._buffered -= len(conn.buf)
+        conn.buf = bytearray()
+
+    def _expire(self, now: float) -> Optional[float]:
+        """Deal with the connections past their deadline; the seconds until the next one."""
+        if self._paused_until and now >= self._paused_until:
+            self._paused_until = 0.0
+            self._selector.register(self._listener, selectors.EVENT_READ)
+        for conn in [c for c in self._conns.values() if c.deadline <= now]:
+            if conn.answered:
+                self._drop(conn)
+            elif conn.body_at < 0:
+                log.debug("callback server: no complete request from %s in time", conn.peer)
+                self._drop(conn)
+            else:
+                self._serve(conn, late=True)
+        due = [c.deadline for c in self._conns.values()]
+        if self._paused_until:
+            due.append(self._paused_until)
+        return max(min(due) - now, 0.0) if due else None
+
+    def _warn(self, message: str, *args: Any) -> None:
+        """Log a warning about a flood, or at DEBUG level if one was logged just before."""
+        now = time.monotonic()
+        level = logging.DEBUG
+        if now - self._warned_at >= _WARN_EVERY:
+            level, self._warned_at = logging.WARNING, now
+        log.log(level, message, *args)
+
+    # -- reading and answering
+
+    def _serve(self, conn: _Conn, mask: int = 0, late: bool = False) -> None:
+        """Send, receive, or (*late*) answer a request past its deadline."""
+        try:
+            if late:
+                self._advance(conn, late=True)
+            elif mask & selectors.EVENT_WRITE:
+                self._send(conn)
+            else:
+                self._receive(conn)
+        except Exception:  # a bug in serving one connection must not stop the server
+            log.exception("callback server: error while serving %s", conn.peer)
+            self._drop(conn)
+
+    def _receive(self, conn: _Conn) -> None:
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            log.debug("callback server: connection from %s broke: %s", conn.peer, exc)
+            self._drop(conn)
+            return
+        if conn.answered:  # draining after the answer
+            if not data:
+                self._drop(conn)
+            return
+        if not data:
+            conn.eof = True
+        elif conn.body_at < 0 and not conn.buf and data[:1] in b"\r\n":
+            data = data.lstrip(b"\r\n")  # blank lines before a request line are ignored
+        conn.buf += data
+        self._buffered += len(data)
+        if self._buffered > MAX_BUFFERED:
+            hog = max(self._conns.values(), key=lambda c: len(c.buf))
+            self._warn(
+                "callback server: %d bytes buffered; the connection from %s (%d bytes) closed",
+                self._buffered,
+                hog.peer,
+                len(hog.buf),
+            )
+            self._drop(hog)
+            if hog is conn:
+                return
+        self._advance(conn)
+
+    def _advance(self, conn: _Conn, late: bool = False) -> None:
+        """Answer *conn* once its request is complete (or broken); *late*: its deadline passed.
+
+        Once the client has closed its side or the deadline has passed, it is answered or
+        closed here, never left waiting.
+        """
+        try:
+            if conn.body_at < 0 and not self._head(conn):
+                if conn.eof:
+                    if conn.buf:
+                        raise _NotHTTP(400, "connection closed inside the headers")
+                    self._drop(conn)
+                return
+            body = self._body(conn, late)
+            if body is None:
+                return
             values = parse_propertyset(body)
             received = datetime.datetime.now(datetime.timezone.utc)
-            owner._accept(Notification(sid, seq, values, received, self.client_address[0]))
+            self._owner._accept(Notification(conn.sid, conn.seq, values, received, conn.peer))
+        except _NotHTTP as exc:
+            log.debug("callback server: bad request from %s (%d): %s", conn.peer, exc.status, exc)
+            self._answer(conn, exc.status)
         except NotifyRejected as exc:
             level = logging.DEBUG if exc.status == 412 else logging.WARNING
-            peer = self.client_address[0]
-            log.log(level, "NOTIFY from %s refused (%d): %s", peer, exc.status, exc)
-            self._answer(exc.status)
-            return
-        self._answer(200)
+            log.log(level, "NOTIFY from %s refused (%d): %s", conn.peer, exc.status, exc)
+            self._answer(conn, exc.status)
+        else:
+            self._answer(conn, 200)
 
-    def _check_headers(self) -> Tuple[str, int]:
-        get = self.headers.get
-        return check_notify_headers(get("NT"), get("NTS"), get("SID"), get("SEQ"))
+    def _head(self, conn: _Conn) -> bool:
+        """Whether the headers are in; when they are, they are checked and the body framed.
 
-    def _read_body(self, deadline: float) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked(deadline)
-        length = (self.headers.get("Content-Length") or "").strip()
-        if length:
-            if not length.isdigit():
-                raise NotifyRejected(400, f"bad Content-Length {length[:20]!r}")
-            if int(length) > MAX_BODY:
-                raise NotifyRejected(413, f"body of {length} bytes exceeds {MAX_BODY}")
-            body = self._read(int(length), deadline)
-            if len(body) < int(length):
+        :raises NotifyRejected: for a request refused on its headers.
+        """
+        match = _END_OF_HEAD.search(conn.buf, max(conn.scanned - 3, 0))
+        if match is None or match.start() > MAX_HEAD:
+            if len(conn.buf) > MAX_HEAD:
+                raise _NotHTTP(431, f"headers over {MAX_HEAD} bytes")
+            conn.scanned = len(conn.buf)
+            return False
+        conn.body_at = match.end()
+        request_line, *lines = conn.buf[: match.start()].decode("latin-1").split("\n")
+        _check_request_line(request_line.rstrip("\r"))
+        fields = _header_fields(lines)
+
+        def get(name: str) -> Optional[str]:
+            values = fields.get(name)
+            return values[0] if values else None
+
+        conn.sid, conn.seq = check_notify_headers(get("nt"), get("nts"), get("sid"), get("seq"))
+        if not self._owner._may_accept(conn.sid):
+            raise NotifyRejected(412, f"unknown SID {conn.sid}")
+        conn.chunked, conn.length = _framing(fields)
+        return True
+
+    def _body(self, conn: _Conn, late: bool) -> Optional[bytes]:
+        """The whole body, or None while it may still come.
+
+        :raises NotifyRejected: 400 for a broken body, 408 when *late*, 413 when too large.
+        """
+        start, have = conn.body_at, len(conn.buf) - conn.body_at
+        if conn.length is not None:
+            if have >= conn.length:
+                return bytes(conn.buf[start : start + conn.length])
+            if conn.eof:
                 raise NotifyRejected(400, "body shorter than its Content-Length")
-            return body
-        body = self._read(MAX_BODY + 1, deadline)  # no framing: the body ends with the connection
-        if len(body) > MAX_BODY:
+        elif conn.chunked:
+            body = self._chunked(conn, have, late)
+            if body is not None:
+                return body
+        elif have > MAX_BODY:
             raise NotifyRejected(413, f"body exceeds {MAX_BODY} bytes")
-        return body
+        elif conn.eof:  # no framing: the body ends with the connection
+            return bytes(conn.buf[start:])
+        if late:
+            raise NotifyRejected(408, "the request arrived too slowly")
+        return None
 
-    def _read(self, size: int, deadline: float) -> bytes:
-        data = bytearray()
+    def _chunked(self, conn: _Conn, have: int, late: bool) -> Optional[bytes]:
+        """Decode the chunked body from the start when it may be complete, else None.
+
+        Decoding runs when the buffered body has doubled since the last try, when it ends
+        like a complete one (CRLF CRLF; at most :data:`MAX_BODY` * 4 bytes decoded that way
+        over all tries), and at the close or the deadline: its cost stays a few decodings.
+        """
+        ends = conn.buf.endswith(b"\r\n\r\n") and conn.work + have <= 4 * MAX_BODY
+        if not (late or conn.eof or have >= 2 * conn.tried or (ends and have > conn.tried)):
+            return None
+        conn.tried = have
+        conn.work += have
         try:
-            while len(data) < size:
-                if time.monotonic() > deadline:
-                    raise NotifyRejected(408, "body arrived too slowly")
-                chunk = self.rfile.read1(min(RECV_SIZE, size - len(data)))
-                if not chunk:
-                    break
-                data += chunk
-        except OSError as exc:  # a read timed out or the connection broke
-            raise NotifyRejected(400, f"cannot read the body: {exc}") from exc
-        return bytes(data)
+            return _decode_chunked(bytes(conn.buf[conn.body_at :]), conn.eof)
+        except _Incomplete:
+            if have > MAX_BODY + MAX_HEAD:  # sizes and trailers cannot take that much room
+                raise NotifyRejected(413, f"chunked body exceeds {MAX_BODY} bytes") from None
+            return None
 
-    def _read_chunked(self, deadline: float) -> bytes:
-        def more() -> bytes:
-            if time.monotonic() > deadline:
-                raise NotifyRejected(408, "body arrived too slowly")
-            try:
-                return self.rfile.read1(RECV_SIZE)
-            except OSError as exc:  # a read timed out or the connection broke
-                raise NotifyRejected(400, f"cannot read the body: {exc}") from exc
+    def _answer(self, conn: _Conn, status: int) -> None:
+        conn.answered = True
+        conn.out = _response(status)
+        self._release(conn)
+        self._send(conn)
 
+    def _send(self, conn: _Conn) -> None:
         try:
-            body, _ = read_chunked(b"", more, MAX_BODY)
-        except BodyTooLarge:
-            raise NotifyRejected(413, f"chunked body exceeds {MAX_BODY} bytes") from None
-        except FramingError as exc:
-            raise NotifyRejected(400, str(exc)) from None
-        return body
-
-    def _answer(self, status: int) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.flush()
+            sent = conn.sock.send(conn.out)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
         except OSError as exc:
-            log.debug("could not answer a NOTIFY from %s: %s", self.client_address[0], exc)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("callback server: " + format, *args)
-
-
-class _HTTPServer(socketserver.TCPServer):
-    """A TCP server with one named, tracked thread per connection (joined on close)."""
-
-    allow_reuse_address = True
-
-    def __init__(self, address: Tuple[Any, ...], family: int, owner: CallbackServer) -> None:
-        self.address_family = family
-        self.owner = owner
-        self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        self._threads: Set[threading.Thread] = set()
-        self._sockets: Set[socket.socket] = set()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            log.warning(
-                "callback server: too many connections; one from %s dropped", client_address[0]
-            )
-            self.shutdown_request(request)
+            log.debug("could not answer a NOTIFY from %s: %s", conn.peer, exc)
+            self._drop(conn)
             return
-        thread = threading.Thread(
-            target=self._serve_one,
-            args=(request, client_address),
-            name=f"upnpy-events-{self.server_address[1]}-conn",
-            daemon=True,
-        )
-        with self._lock:
-            self._threads.add(thread)
-            self._sockets.add(request)
-        thread.start()
+        conn.out = conn.out[sent:]
+        if conn.out:
+            self._selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+            return
+        if conn.eof:
+            self._drop(conn)
+            return
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_WR)
+        conn.deadline = time.monotonic() + LINGER
+        self._selector.modify(conn.sock, selectors.EVENT_READ, conn)
 
-    def _serve_one(self, request: socket.socket, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:  # a handler bug must not kill the server
-            log.exception("callback server: error while serving %s", client_address[0])
-        finally:
-            self.shutdown_request(request)
-            with self._lock:
-                self._threads.discard(threading.current_thread())
-                self._sockets.discard(request)
-            self._slots.release()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.exception("callback server: error while serving %s", client_address[0])
+def _listen(family: int, sockaddr: Tuple[Any, ...]) -> socket.socket:
+    """A bound, listening, non-blocking TCP socket.
 
-    def close_connections(self) -> None:
-        """Cut every open connection and join the threads serving them."""
-        with self._lock:
-            sockets, threads = list(self._sockets), list(self._threads)
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread in threads:
-            thread.join()
+    :raises OSError: when the address cannot be bound.
+    """
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(sockaddr)
+        sock.listen(_LISTEN_BACKLOG)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+# -- the server --------------------------------------------------------------------------------
 
 
 class CallbackServer:
@@ -239,12 +561,16 @@ class CallbackServer:
         self._backlog: OrderedDict[str, Tuple[float, List[Notification]]] = OrderedDict()
         self._queue: queue.Queue[Optional[Tuple[Any, Notification]]] = queue.Queue(MAX_QUEUED)
         self._closed = False
-        self._httpd = _HTTPServer(sockaddr, family, self)
-        self._wake_r, self._wake_w = socket.socketpair()  # close() wakes the idle loop with it
+        listener = _listen(family, sockaddr)
         self.host = host.partition("%")[0]
-        self.port: int = self._httpd.server_address[1]
+        self.port: int = listener.getsockname()[1]
+        try:
+            self._connections = _Connections(self, listener)
+        except BaseException:
+            listener.close()
+            raise
         self._thread = threading.Thread(
-            target=self._serve, name=f"upnpy-events-{self.port}", daemon=True
+            target=self._connections.run, name=f"upnpy-events-{self.port}", daemon=True
         )
         self._dispatcher = threading.Thread(
             target=self._dispatch, name=f"upnpy-events-{self.port}-dispatch", daemon=True
@@ -327,18 +653,6 @@ class CallbackServer:
         except queue.Full:
             raise NotifyRejected(503, "too many events waiting to be processed") from None
 
-    def _serve(self) -> None:
-        """Accept connections until :meth:`close`; sleeps in select() when idle (no polling)."""
-        with selectors.DefaultSelector() as selector:
-            selector.register(self._httpd, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
-            while True:
-                ready = selector.select()
-                if self._closed:
-                    return
-                if any(key.fileobj is self._httpd for key, _ in ready):
-                    self._httpd._handle_request_noblock()  # type: ignore[attr-defined]  # accept, then process_request
-
     def _dispatch(self) -> None:
         while True:
             item = self._queue.get()
@@ -350,20 +664,16 @@ class CallbackServer:
                 log.exception("error while processing an event for SID %s", item[1].sid)
 
     def close(self) -> None:
-        """Stop listening, cut open connections, and join every thread (idempotent)."""
+        """Stop listening, close every connection, and join every thread (idempotent)."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._routes.clear()
             self._backlog.clear()
-        self._wake_w.send(b"x")
+        self._connections.stop()  # its thread closes every socket on its way out
         if threading.current_thread() is not self._thread:
             self._thread.join()
-        self._httpd.close_connections()
-        self._httpd.server_close()
-        self._wake_r.close()
-        self._wake_w.close()
         while True:  # drop what was not processed, then stop the dispatcher
             try:
                 self._queue.get_nowait()

@@ -288,6 +288,7 @@ class Subscription:
         except TransportError as exc:
             error = SubscriptionError(f"{method} {url} failed: {exc.message}")
             raise with_cause(error, exc) from None
+        log.debug("%s %s %s: HTTP %d", method, url, headers.get("SID", ""), response.status)
         if response.status != 200:
             status = f"HTTP {response.status} {response.reason}".rstrip()
             raise SubscriptionError(f"{method} {url}: {status}")

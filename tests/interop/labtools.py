@@ -1,8 +1,19 @@
-"""Helpers the interop tests share: the lab record and polling."""
+"""Helpers the interop tests share: the lab record, polling, and the lab's daemons."""
 
+import contextlib
+import os
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List
+from urllib.parse import urlsplit
+
+LAB_SH = Path(__file__).resolve().parents[2] / "lab" / "lab.sh"
+
+#: The lab's daemons by host (the namespace suffix), as /proc/PID/comm names them (15 chars).
+DAEMONS = {"gw": "miniupnpd", "dms": "minidlnad", "lt": "gupnp-network-l"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,123 @@ class Lab:
             text=True,
             timeout=10,
         ).stdout
+
+    # --- the daemons, for fault tests. Only this lab's namespaces are ever touched: their
+    # --- names come from this lab's prefix, and only processes listed in them are signalled.
+
+    @property
+    def prefix(self) -> str:
+        """The lab's unique prefix (its namespaces are ``<prefix>-gw``, ``<prefix>-dms``...)."""
+        return self.gw_ns[: -len("-gw")]
+
+    def namespace(self, host: str) -> str:
+        """The namespace of *host* (``gw``, ``dms`` or ``lt``)."""
+        if host not in DAEMONS:
+            raise ValueError(f"no daemon host {host!r} in the lab (one of {sorted(DAEMONS)})")
+        return f"{self.prefix}-{host}"
+
+    def daemon_pids(self, host: str) -> List[int]:
+        """The pids of *host*'s daemon, found among the processes of its namespace."""
+        listed = subprocess.run(
+            ["ip", "netns", "pids", self.namespace(host)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.split()
+        pids = []
+        for pid in listed:
+            try:
+                comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            except OSError:  # gone meanwhile
+                continue
+            if comm == DAEMONS[host]:
+                pids.append(int(pid))
+        return pids
+
+    def signal_daemon(self, host: str, sig: int) -> List[int]:
+        """Send *sig* to *host*'s daemon; return the pids signalled (at least one)."""
+        pids = self.daemon_pids(host)
+        assert pids, f"no {DAEMONS[host]} runs in {self.namespace(host)}"
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        return pids
+
+    @contextlib.contextmanager
+    def frozen(self, host: str) -> Iterator[List[int]]:
+        """*host*'s daemon stopped (SIGSTOP) inside the block, continued (SIGCONT) after it.
+
+        A frozen daemon's kernel still completes TCP handshakes and queues requests; it just
+        never answers. Its address and description URL survive, unlike a restart.
+        """
+        pids = self.signal_daemon(host, signal.SIGSTOP)
+        try:
+            yield pids
+        finally:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
+    def restart(self, host: str) -> None:
+        """Restart the gateway (``gw``) or the media server (``dms``) as ``lab.sh up`` started it.
+
+        ``lab.sh restart`` stops the daemon if it still runs, starts it with the same command
+        line, and returns once its description answers (or fails after 15 s). The light has no
+        restart: its description URL changes at every start.
+        """
+        self.namespace(host)
+        done = subprocess.run(
+            [str(LAB_SH), "restart", self.folder, host],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"lab.sh restart {host} failed: {done.stderr.strip()}")
+
+    def unread_requests(self, host: str, port: int) -> int:
+        """Bytes waiting unread in *host*'s TCP connections on local *port* (``ss``)."""
+        listed = subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.namespace(host),
+                "ss",
+                "-Htn",
+                "state",
+                "established",
+                "sport",
+                "=",
+                f":{port}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+        return sum(int(line.split()[0]) for line in listed.splitlines() if line.strip())
+
+    def connections_to(self, host: str, url: str) -> int:
+        """TCP connections *host*'s namespace has open (not yet closed on its side) to *url*.
+
+        For a GENA callback URL: the NOTIFYs the device has in flight. miniupnpd drops a state
+        change that happens while a NOTIFY to the same subscriber is in flight (the change is
+        never evented), so a test that triggers one waits for this to be 0 first.
+        """
+        parts = urlsplit(url)
+        peers = {f"{parts.hostname}:{parts.port}", f"[::ffff:{parts.hostname}]:{parts.port}"}
+        states = ["state", "syn-sent", "state", "established", "state", "close-wait"]
+        listed = subprocess.run(
+            ["ip", "netns", "exec", self.namespace(host), "ss", "-Htn", *states],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+        rows = [line.split() for line in listed.splitlines()]
+        return sum(1 for row in rows if row and row[-1] in peers)  # the peer comes last
 
 
 def wait_for(predicate, timeout: float = 5.0, interval: float = 0.1):
