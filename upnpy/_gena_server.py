@@ -39,7 +39,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._gena import NotifyRejected, check_notify_headers, parse_propertyset
-from ._http import MAX_HEAD, RECV_SIZE, read_chunked
+from ._http import MAX_HEAD, RECV_SIZE, Headers, content_length, parse_fields, read_chunked
 from ._version import __version__
 
 __all__ = ["Notification", "CallbackServer"]
@@ -71,7 +71,6 @@ _FEED = 4096  # bytes handed to the chunked decoder at a time (its cost grows wi
 
 _END_OF_HEAD = re.compile(rb"\r?\n\r?\n")
 _REQUEST_LINE = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]+\S+[ \t]+HTTP/(\d)\.(\d)[ \t]*")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -125,51 +124,31 @@ def _check_request_line(line: str) -> None:
         raise _NotHTTP(501, f"method {method[:20]!r} not supported")
 
 
-def _header_fields(lines: List[str]) -> Dict[str, List[str]]:
-    """``{lower-case name: [values in order]}`` of the header lines (obs-fold is unfolded).
+def _header_fields(lines: List[str]) -> List[Tuple[str, str]]:
+    """The header fields of a NOTIFY (lines may end with LF alone), by :func:`parse_fields`.
 
-    :raises NotifyRejected: (400) for a line that is not ``name: value``.
+    :raises NotifyRejected: (400) for a malformed field.
     """
-    fields: Dict[str, List[str]] = {}
-    values: Optional[List[str]] = None
-    for raw in lines:
-        line = raw.rstrip("\r")
-        if line[:1] in (" ", "\t"):  # obs-fold: continues the previous field
-            if values is None:
-                raise NotifyRejected(400, "a continuation line before any header")
-            values[-1] = (values[-1] + " " + line.strip(" \t")).strip(" ")
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not _TOKEN.fullmatch(name):
-            raise NotifyRejected(400, f"malformed header line {line[:40]!r}")
-        values = fields.setdefault(name.lower(), [])
-        values.append(value.strip(" \t"))
-    return fields
+    try:
+        return parse_fields(line.rstrip("\r") for line in lines)
+    except FramingError as exc:
+        raise NotifyRejected(400, str(exc)) from None
 
 
-def _framing(fields: Mapping[str, List[str]]) -> Tuple[bool, Optional[int]]:
+def _framing(pairs: List[Tuple[str, str]]) -> Tuple[bool, Optional[int]]:
     """``(chunked, Content-Length)``; ``(False, None)`` for a body that ends with the connection.
 
     :raises NotifyRejected: 400 for a Content-Length that is not ASCII digits or two different
         ones, 413 for one over :data:`MAX_BODY`.
     """
-    if "chunked" in ",".join(fields.get("transfer-encoding", ())).lower():
+    try:
+        length = content_length(pairs)
+    except FramingError as exc:
+        raise NotifyRejected(400, str(exc)) from None
+    codings = ",".join(value for name, value in pairs if name.lower() == "transfer-encoding")
+    if "chunked" in codings.lower():
         return True, None
-    texts = {
-        part.strip(" \t") for value in fields.get("content-length", ()) for part in value.split(",")
-    }
-    if not texts:
-        return False, None
-    for text in texts:
-        if not (text.isascii() and text.isdigit()):
-            raise NotifyRejected(400, f"bad Content-Length {text[:20]!r}")
-        if len(text) > 18:
-            raise NotifyRejected(413, f"body of {text[:20]}… bytes exceeds {MAX_BODY}")
-    lengths = {int(text) for text in texts}
-    if len(lengths) > 1:
-        raise NotifyRejected(400, f"conflicting Content-Length headers {sorted(lengths)}")
-    length = lengths.pop()
-    if length > MAX_BODY:
+    if length is not None and length > MAX_BODY:
         raise NotifyRejected(413, f"body of {length} bytes exceeds {MAX_BODY}")
     return False, length
 
@@ -439,16 +418,12 @@ class _Connections:
         conn.body_at = match.end()
         request_line, *lines = conn.buf[: match.start()].decode("latin-1").split("\n")
         _check_request_line(request_line.rstrip("\r"))
-        fields = _header_fields(lines)
-
-        def get(name: str) -> Optional[str]:
-            values = fields.get(name)
-            return values[0] if values else None
-
-        conn.sid, conn.seq = check_notify_headers(get("nt"), get("nts"), get("sid"), get("seq"))
+        pairs = _header_fields(lines)
+        get = Headers(pairs).get
+        conn.sid, conn.seq = check_notify_headers(get("NT"), get("NTS"), get("SID"), get("SEQ"))
         if not self._owner._may_accept(conn.sid):
             raise NotifyRejected(412, f"unknown SID {conn.sid}")
-        conn.chunked, conn.length = _framing(fields)
+        conn.chunked, conn.length = _framing(pairs)
         return True
 
     def _body(self, conn: _Conn, late: bool) -> Optional[bytes]:

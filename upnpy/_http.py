@@ -18,6 +18,7 @@ from typing import (
     Dict,
     Iterable,
     Iterator,
+    List,
     Mapping,
     Optional,
     Tuple,
@@ -38,6 +39,8 @@ __all__ = [
     "Timeout",
     "Headers",
     "url_problem",
+    "parse_fields",
+    "content_length",
     "as_timeout",
     "read_capped",
     "read_chunked",
@@ -59,6 +62,13 @@ RECV_SIZE = 64 * 1024
 MAX_HEAD = 64 * 1024
 
 Timeout = Union[float, Tuple[float, float]]
+
+# A header field name (RFC 9110 token) and value (no control character but tab).
+_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_LENGTH = re.compile(r"[0-9]+")
+#: A Content-Length of more digits than this is larger than any body upnpy reads.
+_LENGTH_DIGITS = 18
 
 # Characters no URL taken from a device may hold: C0 controls (CR and LF among them) and DEL.
 _URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -102,6 +112,60 @@ class Headers(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"Headers({dict(self.items())!r})"
+
+
+def parse_fields(lines: Iterable[str]) -> List[Tuple[str, str]]:
+    """Header field lines (Latin-1 text without their line ends) as ``(name, value)`` pairs.
+
+    The one grammar of header fields, for responses (:mod:`upnpy._response`) and for the
+    NOTIFYs the callback server reads: a name is a token, a value holds no control character
+    (a bare CR among them), and a folded line (starting with a space or tab) continues the
+    previous field.
+
+    :raises FramingError: for any other line.
+    """
+    pairs: List[Tuple[str, str]] = []
+    for line in lines:
+        value = line.strip(" \t")
+        if line[:1] in (" ", "\t"):  # obs-fold: part of the previous field's value
+            if not pairs:
+                raise FramingError("a folded line before any header field")
+            if not _FIELD_VALUE.fullmatch(value):
+                raise FramingError(f"control character in header line {line[:40]!r}")
+            name, previous = pairs[-1]
+            pairs[-1] = (name, f"{previous} {value}".strip())
+            continue
+        name, colon, raw = line.partition(":")
+        if not colon or not _TOKEN.fullmatch(name):
+            raise FramingError(f"malformed header line {line[:40]!r}")
+        value = raw.strip(" \t")
+        if not _FIELD_VALUE.fullmatch(value):
+            raise FramingError(f"control character in the {name} header")
+        pairs.append((name, value))
+    return pairs
+
+
+def content_length(pairs: Iterable[Tuple[str, str]]) -> Optional[int]:
+    """The Content-Length of these fields, or ``None`` when there is none.
+
+    Repeated fields and comma-separated lists must all say the same; a length of more than
+    18 digits is returned as ``10**18``, larger than any limit.
+
+    :raises FramingError: for a value that is not ASCII digits, or values that disagree.
+    """
+    texts = {
+        part.strip(" \t")
+        for name, value in pairs
+        if name.lower() == "content-length"
+        for part in value.split(",")
+    }
+    for text in texts:
+        if not _LENGTH.fullmatch(text):
+            raise FramingError(f"bad Content-Length {text[:20]!r}")
+    lengths = {min(int(t), 10**18) if len(t) <= _LENGTH_DIGITS else 10**18 for t in texts}
+    if len(lengths) > 1:
+        raise FramingError(f"conflicting Content-Length values {', '.join(sorted(texts))[:80]}")
+    return lengths.pop() if lengths else None
 
 
 def url_problem(url: str) -> Optional[str]:

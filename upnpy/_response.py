@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from ._exceptions import BodyTooLarge, FramingError
-from ._http import MAX_HEAD, Headers, read_chunked
+from ._http import MAX_HEAD, Headers, content_length, parse_fields, read_chunked
 
 __all__ = ["Head", "NoResponse", "read_head", "parse_head", "framing", "read_body"]
 
-_STATUS_LINE = re.compile(rb"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
-_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
-_LENGTH = re.compile(r"[0-9]{1,18}")
+_STATUS_LINE = re.compile(r"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
 
 #: How a body is delimited: ``(LENGTH, n)``, ``(CHUNKED, 0)`` or ``(CLOSE, 0)``.
 LENGTH, CHUNKED, CLOSE = "length", "chunked", "close"
@@ -42,8 +39,8 @@ class Head:
     status: int
     reason: str
     headers: Headers
-    #: every Content-Length value, in order (they must agree)
-    lengths: Tuple[str, ...] = ()
+    #: the Content-Length, or ``None`` when there is none
+    length: Optional[int] = None
 
     @property
     def keep_alive(self) -> bool:
@@ -57,50 +54,23 @@ class Head:
 def parse_head(data: bytes) -> Head:
     """Parse a status line and header fields (*data* without the blank line that ends them).
 
-    A folded line (starting with a space or tab) continues the previous field.
+    Header fields follow :func:`upnpy._http.parse_fields`.
 
-    :raises FramingError: for anything that is not a status line, a field name that is not
-        a token, a control character (a bare CR among them) in a value, or a Content-Length
-        that is not ASCII digits.
+    :raises FramingError: for anything that is not a status line, a malformed field, or a
+        Content-Length that is not ASCII digits (or two that disagree).
     """
-    lines = data.split(b"\r\n")
-    match = _STATUS_LINE.fullmatch(lines[0])
+    status_line, *lines = data.decode("latin-1").split("\r\n")
+    match = _STATUS_LINE.fullmatch(status_line)
     if match is None:
-        raise FramingError(f"not an HTTP response: {lines[0][:80]!r}")
-    pairs: List[Tuple[str, str]] = []
-    for line in lines[1:]:
-        value = line.strip(b" \t")
-        if line[:1] in (b" ", b"\t"):  # obs-fold: part of the previous field's value
-            if not pairs:
-                raise FramingError("a folded line before any header field")
-            if not _FIELD_VALUE.fullmatch(value):
-                raise FramingError(f"control character in header line {line[:40]!r}")
-            name, previous = pairs[-1]
-            pairs[-1] = (name, f"{previous} {value.decode('latin-1')}".strip())
-            continue
-        raw_name, colon, raw_value = line.partition(b":")
-        if not colon or not _TOKEN.fullmatch(raw_name):
-            raise FramingError(f"malformed header line {line[:40]!r}")
-        value = raw_value.strip(b" \t")
-        if not _FIELD_VALUE.fullmatch(value):
-            raise FramingError(f"control character in the {raw_name.decode()} header")
-        pairs.append((raw_name.decode("ascii"), value.decode("latin-1")))
-    lengths = tuple(
-        part.strip()
-        for name, value in pairs
-        if name.lower() == "content-length"
-        for part in value.split(",")
-    )
-    for length in lengths:
-        if not _LENGTH.fullmatch(length):
-            raise FramingError(f"bad Content-Length {length[:20]!r}")
+        raise FramingError(f"not an HTTP response: {status_line[:80]!r}")
+    pairs = parse_fields(lines)
     major, minor, code, reason = match.groups()
     return Head(
         version=(int(major), int(minor)),
         status=int(code),
-        reason=(reason or b"").decode("latin-1"),
+        reason=reason or "",
         headers=Headers(pairs),
-        lengths=lengths,
+        length=content_length(pairs),
     )
 
 
@@ -133,20 +103,15 @@ def read_head(more: Callable[[], bytes], buf: bytes = b"") -> Tuple[Head, bytes]
 
 
 def framing(method: str, head: Head) -> Tuple[str, int]:
-    """How the body of *head* (an answer to *method*) is delimited (RFC 9112 §6.3).
-
-    :raises FramingError: for Content-Length values that disagree.
-    """
+    """How the body of *head* (an answer to *method*) is delimited (RFC 9112 §6.3)."""
     if method == "HEAD" or head.status in (204, 304):
         return LENGTH, 0
     coding = head.headers.get("Transfer-Encoding")
     if coding is not None:  # it overrides any Content-Length
         last = coding.rsplit(",", 1)[-1].strip().lower()
         return (CHUNKED, 0) if last == "chunked" else (CLOSE, 0)
-    if head.lengths:
-        if len(set(head.lengths)) > 1:
-            raise FramingError(f"conflicting Content-Length values {', '.join(head.lengths)}")
-        return LENGTH, int(head.lengths[0])
+    if head.length is not None:
+        return LENGTH, head.length
     return CLOSE, 0
 
 
@@ -189,6 +154,6 @@ def read_body(
     reusable = (
         rest == b""
         and head.keep_alive
-        and not (kind == CHUNKED and head.lengths)  # both framings: a smuggling attempt
+        and not (kind == CHUNKED and head.length is not None)  # both framings: smuggling
     )
     return body, reusable
