@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Root with `ip netns`: the test LAN can be built.
 CAN_LAB := $(shell [ "$$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1 && echo yes)
 
-.PHONY: all venv lint test demo bench lab-shell lab-up lab-clean clean
+.PHONY: all venv lint test demo bench lab-shell lab-up lab-clean clean fuzz
 
 all: test
 
@@ -39,6 +39,18 @@ else
 	@echo "           unit tests run, tests/interop/ is reported as skipped (a failure with CI=true)."
 	$(PY) -m pytest $(PYTEST_ARGS) tests
 endif
+
+## make fuzz: every parser fuzzed with a large budget and a random seed (tests/unit/test_fuzz.py;
+## make test runs the same file with 50 fixed examples each). Failing examples are kept in
+## .hypothesis/ and replayed first next time; each one found becomes a case in tests/corpus/.
+FUZZ_EXAMPLES ?= 20000
+
+fuzz: venv
+	@seed=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); \
+	echo "make fuzz: $(FUZZ_EXAMPLES) examples per parser, seed $$seed"; \
+	UPNPY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) UPNPY_FUZZ_RANDOM=1 $(PY) -m pytest $(PYTEST_ARGS) \
+		-p no:cacheprovider --hypothesis-seed=$$seed --hypothesis-show-statistics \
+		tests/unit/test_fuzz.py
 
 ## make demo: the library's main job on the built-in LAN of real devices.
 demo: venv
