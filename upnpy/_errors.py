@@ -12,7 +12,7 @@ any :class:`~upnpy.UPnPError`          unchanged
 :class:`TimeoutError` (socket timeout)  :class:`~upnpy.TransportTimeout`
 :class:`OSError`                       :class:`~upnpy.TransportError`
 ``requests.Timeout``                   :class:`~upnpy.TransportTimeout`
-``requests.RequestException``          :class:`~upnpy.TransportError`
+``requests``/``urllib3`` errors        :class:`~upnpy.TransportError`
 :class:`~._exceptions.FramingError`    :class:`~upnpy.TransportError`
 :class:`~._exceptions.XMLError`        *malformed* (the error of the document's kind)
 =====================================  ==============================================
@@ -47,11 +47,15 @@ def with_cause(error: UPnPError, cause: BaseException) -> UPnPError:
 
 
 def _requests_error(exc: BaseException) -> Optional[Type[TransportError]]:
-    """The class for a requests exception (requests is only loaded if a user brought it)."""
+    """The class for an exception of requests or of urllib3 under it (they are only loaded
+    when a user brought a session)."""
     requests = sys.modules.get("requests")
-    if requests is None or not isinstance(exc, requests.RequestException):
-        return None
-    return TransportTimeout if isinstance(exc, requests.Timeout) else TransportError
+    if requests is not None and isinstance(exc, requests.RequestException):
+        return TransportTimeout if isinstance(exc, requests.Timeout) else TransportError
+    urllib3 = sys.modules.get("urllib3.exceptions")
+    if urllib3 is not None and isinstance(exc, urllib3.HTTPError):
+        return TransportTimeout if isinstance(exc, urllib3.TimeoutError) else TransportError
+    return None
 
 
 def _translated(

@@ -13,7 +13,7 @@ import re
 from typing import Dict, Optional, Tuple, Union
 
 from ._exceptions import XMLError
-from ._xml import children, parse_xml, text
+from ._xml import children, leaf_texts, parse_xml, prepare, text
 
 __all__ = [
     "DEFAULT_DURATION",
@@ -109,21 +109,26 @@ def check_notify_headers(
     if not sid or seq is None:
         raise NotifyRejected(412, "SID or SEQ header missing")
     seq = seq.strip()
-    if not (seq.isascii() and seq.isdigit()) or len(seq) > 10 or int(seq) > SEQ_MAX:
+    digits = seq.lstrip("0") or "0"  # leading zeros say nothing (UDA 4.2.1)
+    if not (seq.isascii() and seq.isdigit()) or len(digits) > 10 or int(digits) > SEQ_MAX:
         raise NotifyRejected(400, f"SEQ {seq[:20]!r} is not a 32-bit unsigned number")
-    return sid, int(seq)
+    return sid, int(digits)
 
 
 def parse_propertyset(body: bytes) -> Dict[str, str]:
     """The variables of a NOTIFY body, ``{name: raw text}``, in document order.
 
     Tolerates several variables in one ``e:property`` and namespaced variable names (the
-    prefix is dropped); text values keep their whitespace.
+    prefix is dropped); text values keep their whitespace, and markup a device forgot to
+    escape (an unescaped LastChange) stays in the text, in place.
 
     :raises NotifyRejected: (400) for a body that is not an ``e:propertyset``, or that the
         safe parser refuses (malformed, DTD, entities).
     """
     try:
+        texts = leaf_texts(prepare(body), ("propertyset", "property"), markup=True, repeat=True)
+        if texts is not None:  # the usual shape, read in one pass; unescaped markup kept
+            return dict(texts)
         doc = parse_xml(body, strip_whitespace=False)
     except XMLError as exc:
         raise NotifyRejected(400, str(exc)) from None

@@ -208,10 +208,19 @@ def read_capped(
     """
     try:
         declared = response.headers.get("Content-Length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise BodyTooLarge(limit, int(declared))
+        digits = declared.isascii() and declared.isdigit()  # too many: too large for int()
+        if digits and (len(declared) > _LENGTH_DIGITS or int(declared) > limit):
+            raise BodyTooLarge(limit)
+        # urllib3's read1() returns what one read gives, so a device that drips bytes meets
+        # the deadline check below; iter_content() would wait for a whole chunk first.
+        read1 = getattr(response.raw, "read1", None)
+        chunks: Iterable[bytes] = (
+            iter(lambda: read1(RECV_SIZE, decode_content=True), b"")
+            if read1 is not None
+            else response.iter_content(RECV_SIZE)
+        )
         body = bytearray()
-        for chunk in response.iter_content(RECV_SIZE):
+        for chunk in chunks:
             body += chunk
             if len(body) > limit:
                 raise BodyTooLarge(limit)

@@ -27,10 +27,12 @@ def parse_last_change(
     :param value: the ``LastChange`` text of an event (or its bytes).
     :raises ValueError: when *value* is not a LastChange document.
     """
-    if isinstance(value, str):  # already decoded: drop a declaration naming another encoding
-        value = re.sub(r"^\s*<\?xml[^>]*\?>", "", value).encode("utf-8")
     try:
+        if isinstance(value, str):  # already decoded: drop a declaration naming another encoding
+            value = re.sub(r"^\s*<\?xml[^>]*\?>", "", value).encode("utf-8")
         doc = parse_xml(value)
+    except UnicodeEncodeError as exc:  # a lone surrogate: not text a device could have sent
+        raise ValueError(f"LastChange: not Unicode text: {exc.reason}") from None
     except XMLError as exc:  # a ValueError, as documented, without the internal class
         raise ValueError(f"LastChange: {exc}") from None
     name, root = next(iter(doc.items()))
@@ -41,7 +43,8 @@ def parse_last_change(
         if not isinstance(instance, dict):
             continue
         key = str(instance.get("@val", "")).strip()
-        variables = result.setdefault(int(key) if key.isdigit() else key, {})
+        number = key.isascii() and key.isdigit() and len(key) <= 10  # a ui4, else kept as text
+        variables = result.setdefault(int(key) if number else key, {})
         for var, nodes in instance.items():
             if var.startswith(("@", "#")):
                 continue

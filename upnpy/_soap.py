@@ -8,8 +8,7 @@ default one is not requests).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
-from xml.parsers import expat
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _xml
 from ._errors import translate
@@ -123,10 +122,6 @@ def _fault_error(fault: Any, action: str) -> ActionError:
     return ActionError(code, _xml.text(upnp_error, "errorDescription", "") or "", action=action)
 
 
-class _NotPlain(Exception):
-    """The response needs the lenient parser (fault, odd shape, markup, garbage, DTD)."""
-
-
 def _plain_out_arguments(body: bytes, action: str) -> Optional[Dict[str, Optional[str]]]:
     """The out-arguments of a plain, well-formed response in one expat pass, else ``None``.
 
@@ -142,53 +137,15 @@ def _plain_out_arguments(body: bytes, action: str) -> Optional[Dict[str, Optiona
 
 
 def _out_arguments(body: bytes, wanted: str, *, markup: bool) -> Optional[Dict[str, Optional[str]]]:
-    """The out-arguments under the response element *wanted* (a local name), or ``None``
-    when *body* is not that simple shape. With *markup*, elements inside an out-argument (a
-    device that forgot to escape them) are written back into its text, in place."""
-    path: List[str] = []
-    out: Dict[str, Optional[str]] = {}
-    text: List[str] = []
-    found = False
-
-    def start(name: str, attrs: Any) -> None:
-        nonlocal found
-        local = name.rpartition(":")[2]
-        path.append(local)
-        depth = len(path)
-        if (depth == 1 and local != "Envelope") or (depth == 2 and local != "Body"):
-            raise _NotPlain()
-        if depth == 3:
-            if local != wanted or found:
-                raise _NotPlain()
-            found = True
-        elif depth == 4:
-            text.clear()
-        elif depth > 4:
-            if not markup:
-                raise _NotPlain()
-            shown = "".join(f' {k}="{v.translate(_ESCAPES)}"' for k, v in attrs.items())
-            text.append(f"<{name}{shown}>")
-
-    def end(name: str) -> None:
-        if len(path) == 4:
-            out.setdefault(path[3], "".join(text))  # a repeated out-argument: the first wins
-        elif len(path) > 4:
-            text.append(f"</{name}>")
-        path.pop()
-
-    def characters(data: str) -> None:
-        if len(path) >= 4:
-            text.append(data)
-
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = characters
-    try:
-        parser.Parse(body, True)
-    except (_NotPlain, expat.ExpatError, ValueError, LookupError):
+    """The out-arguments under the one response element *wanted* (a local name), or ``None``
+    when *body* is not that simple shape; a repeated out-argument: the first wins."""
+    texts = _xml.leaf_texts(body, ("Envelope", "Body", wanted), markup=markup)
+    if texts is None:
         return None
-    return out if found else None
+    out: Dict[str, Optional[str]] = {}
+    for name, value in texts:
+        out.setdefault(name, value)
+    return out
 
 
 def parse_response(

@@ -138,6 +138,8 @@ def parse_response(data: bytes, address: Tuple[str, int]) -> Optional[SSDPRespon
     if head == text and not text.endswith("\n"):
         return _reject(address, "truncated (the last line has no line break)")
     lines = re.split(r"\r?\n", head.rstrip("\r\n"))
+    if any("\r" in line for line in lines):  # a bare CR: the line ends are not what they seem
+        return _reject(address, "a bare CR inside a header line")
     if not _STATUS_LINE.fullmatch(lines[0].strip()):
         return _reject(address, f"not a search response: {lines[0][:60]!r}")
     pairs: List[Tuple[str, str]] = []

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any, Dict, List, Optional, overload
+from typing import Any, Dict, List, Optional, Tuple, overload
 from xml.parsers import expat
 
 from ._exceptions import UPnPWarning, XMLError
 
-__all__ = ["parse_xml", "prepare", "children", "child", "text"]
+__all__ = ["parse_xml", "prepare", "leaf_texts", "children", "child", "text"]
 
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_DECL = re.compile(rb"<\?xml[^>]*\?>")
 _DECLARED_ENCODING = re.compile(rb"<\?xml[^>]*\bencoding\s*=")
 _LEADING_DECL = re.compile(r"\s*<\?xml[^>]*\?>")
+_ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;"})
 _UTF8_BOM = b"\xef\xbb\xbf"
+_CONTROL = re.compile(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]")  # C0 controls XML 1.0 forbids
 _ROOT_TAG = re.compile(rb"<([A-Za-z_][\w:.-]*)")
 
 
@@ -57,6 +59,13 @@ def _transcode(data: bytes, url: Optional[str]) -> bytes:
 def _clean(data: bytes) -> bytes:
     """Remove the harmless garbage devices put around and inside documents."""
     data = data.replace(b"\x00", b"")
+    if _CONTROL.search(data):  # never XML; some devices put them inside string values
+        warnings.warn(
+            "control characters XML cannot carry were dropped from a document",
+            UPnPWarning,
+            stacklevel=5,
+        )
+        data = _CONTROL.sub(b"", data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     start = data.find(b"<")
@@ -158,6 +167,73 @@ def parse_xml(
     except RecursionError as exc:
         raise XMLError("XML elements nested too deeply") from exc
     return stripped
+
+
+class _OtherShape(Exception):
+    """The document is not the shape :func:`leaf_texts` reads."""
+
+
+def leaf_texts(
+    data: bytes, parents: Tuple[str, ...], *, markup: bool, repeat: bool = False
+) -> Optional[List[Tuple[str, str]]]:
+    """The ``(local name, text)`` of every element under the path *parents*, in one expat pass.
+
+    For ``("Envelope", "Body", "GetXResponse")`` the out-arguments of a SOAP answer; for
+    ``("propertyset", "property")`` (with *repeat*: the last parent may repeat) the variables
+    of a NOTIFY. Texts keep their whitespace. About four times faster than :func:`parse_xml`,
+    it reads only that simple shape: anything else gives ``None``, and the caller takes the
+    lenient parser.
+
+    :param data: well-formed XML (see :func:`prepare` for what devices send).
+    :param markup: write elements found inside a leaf (a device that forgot to escape its
+        markup) back into the leaf's text, in place; without it they give ``None``.
+    """
+    depth_of_leaves = len(parents) + 1
+    path: List[str] = []
+    out: List[Tuple[str, str]] = []
+    text: List[str] = []
+    found = 0
+
+    def start(name: str, attrs: Dict[str, str]) -> None:
+        nonlocal found
+        local = name.rpartition(":")[2]
+        path.append(local)
+        depth = len(path)
+        if depth < depth_of_leaves:
+            if local != parents[depth - 1]:
+                raise _OtherShape()
+            if depth == len(parents):
+                found += 1
+                if found > 1 and not repeat:
+                    raise _OtherShape()
+        elif depth == depth_of_leaves:
+            text.clear()
+        elif not markup:
+            raise _OtherShape()
+        else:
+            shown = "".join(f' {k}="{v.translate(_ATTRIBUTE)}"' for k, v in attrs.items())
+            text.append(f"<{name}{shown}>")
+
+    def end(name: str) -> None:
+        if len(path) == depth_of_leaves:
+            out.append((path[-1], "".join(text)))
+        elif len(path) > depth_of_leaves:
+            text.append(f"</{name}>")
+        path.pop()
+
+    def characters(chars: str) -> None:
+        if len(path) >= depth_of_leaves:
+            text.append(chars)
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = characters
+    try:
+        parser.Parse(data, True)
+    except (_OtherShape, expat.ExpatError, ValueError, LookupError, RecursionError):
+        return None
+    return out if found else None
 
 
 def children(node: Any, name: str) -> List[Any]:

@@ -350,7 +350,16 @@ def test_fetch_hands_its_deadline_to_the_exchange():
     assert seen == [12345.0]
 
 
-def test_a_dripping_body_ends_by_the_deadline_given(scripted, transport):
+@pytest.fixture(params=["socket", "requests"])
+def any_transport(request):
+    t = SocketTransport() if request.param == "socket" else RequestsTransport(new_session())
+    yield t
+    t.close()
+
+
+def test_a_dripping_body_ends_by_the_deadline_given(scripted, any_transport):
+    transport = any_transport
+
     def drip(conn):
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
         for _ in range(50):
