@@ -67,6 +67,7 @@ Timeout = Union[float, Tuple[float, float]]
 _TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 _FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _LENGTH = re.compile(r"[0-9]+")
+_FIELDS = re.compile(r"(?:[-!#$%&'*+.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*")
 #: A Content-Length of more digits than this is larger than any body upnpy reads.
 _LENGTH_DIGITS = 18
 
@@ -78,14 +79,26 @@ _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?")
 
 class Headers(Mapping[str, str]):
     """Header fields: a read-only, case-insensitive mapping that keeps the spelling the device
-    used; for a repeated name the first field counts."""
+    used; for a repeated name the first field counts.
 
-    __slots__ = ("_items",)
+    The index is built on first use: most answers (SOAP) are never asked for a header.
+    """
+
+    __slots__ = ("_index", "_pairs")
 
     def __init__(self, pairs: Iterable[Tuple[str, str]] = ()) -> None:
-        self._items: Dict[str, Tuple[str, str]] = {}
-        for name, value in pairs:
-            self._items.setdefault(name.lower(), (name, value))  # the first occurrence wins
+        self._pairs = pairs if isinstance(pairs, list) else list(pairs)
+        self._index: Optional[Dict[str, Tuple[str, str]]] = None
+
+    @property
+    def _items(self) -> Dict[str, Tuple[str, str]]:
+        index = self._index
+        if index is None:
+            index = {}
+            for name, value in self._pairs:
+                index.setdefault(name.lower(), (name, value))  # the first occurrence wins
+            self._index = index
+        return index
 
     def __getitem__(self, key: str) -> str:
         if not isinstance(key, str):
@@ -124,7 +137,10 @@ def parse_fields(lines: Iterable[str]) -> List[Tuple[str, str]]:
 
     :raises FramingError: for any other line.
     """
-    pairs: List[Tuple[str, str]] = []
+    lines = list(lines)
+    if _FIELDS.fullmatch("\r\n".join(lines) + "\r\n"):  # the usual head: one check for all
+        return [(name, value.strip(" \t")) for name, _, value in (x.partition(":") for x in lines)]
+    pairs: List[Tuple[str, str]] = []  # something odd: the careful reading says what
     for line in lines:
         value = line.strip(" \t")
         if line[:1] in (" ", "\t"):  # obs-fold: part of the previous field's value
@@ -153,12 +169,10 @@ def content_length(pairs: Iterable[Tuple[str, str]]) -> Optional[int]:
 
     :raises FramingError: for a value that is not ASCII digits, or values that disagree.
     """
-    texts = {
-        part.strip(" \t")
-        for name, value in pairs
-        if name.lower() == "content-length"
-        for part in value.split(",")
-    }
+    values = [value for name, value in pairs if name.lower() == "content-length"]
+    if len(values) == 1 and values[0].isdigit() and values[0].isascii() and len(values[0]) < 19:
+        return int(values[0])  # the usual case
+    texts = {part.strip(" \t") for value in values for part in value.split(",")}
     for text in texts:
         if not _LENGTH.fullmatch(text):
             raise FramingError(f"bad Content-Length {text[:20]!r}")

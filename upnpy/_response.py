@@ -13,8 +13,7 @@ hex digits only, and every chunk ends with CRLF.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, NamedTuple, Optional, Tuple
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._http import MAX_HEAD, Headers, content_length, parse_fields, read_chunked
@@ -31,9 +30,11 @@ class NoResponse(FramingError):
     """The connection closed (or was reset) before any byte of a response arrived."""
 
 
-@dataclass(frozen=True)
-class Head:
-    """A status line and its header fields."""
+class Head(NamedTuple):
+    """A status line and its header fields, with what framing needs already read off them.
+
+    A named tuple, not a dataclass: one is made for every response, on the hot path.
+    """
 
     version: Tuple[int, int]
     status: int
@@ -41,14 +42,10 @@ class Head:
     headers: Headers
     #: the Content-Length, or ``None`` when there is none
     length: Optional[int] = None
-
-    @property
-    def keep_alive(self) -> bool:
-        """Whether the device lets the connection be used again (RFC 9112 §9.3)."""
-        tokens = {t.strip().lower() for t in self.headers.get("Connection", "").split(",")}
-        if self.version >= (1, 1):
-            return "close" not in tokens
-        return "keep-alive" in tokens
+    #: the Transfer-Encoding, or ``None`` when there is none
+    coding: Optional[str] = None
+    #: whether the device lets the connection be used again (RFC 9112 §9.3)
+    keep_alive: bool = False
 
 
 def parse_head(data: bytes) -> Head:
@@ -64,13 +61,28 @@ def parse_head(data: bytes) -> Head:
     if match is None:
         raise FramingError(f"not an HTTP response: {status_line[:80]!r}")
     pairs = parse_fields(lines)
+    lengths: List[Tuple[str, str]] = []
+    coding: Optional[str] = None
+    connection = ""
+    for name, value in pairs:  # one pass for what framing needs
+        lower = name.lower()
+        if lower == "content-length":
+            lengths.append((name, value))
+        elif lower == "transfer-encoding":
+            coding = value if coding is None else coding
+        elif lower == "connection":
+            connection = connection or value
     major, minor, code, reason = match.groups()
+    version = (int(major), int(minor))
+    tokens = {token.strip().lower() for token in connection.split(",")}
     return Head(
-        version=(int(major), int(minor)),
-        status=int(code),
-        reason=reason or "",
-        headers=Headers(pairs),
-        length=content_length(pairs),
+        version,
+        int(code),
+        reason or "",
+        Headers(pairs),
+        content_length(lengths) if lengths else None,
+        coding,
+        "close" not in tokens if version >= (1, 1) else "keep-alive" in tokens,
     )
 
 
@@ -106,7 +118,7 @@ def framing(method: str, head: Head) -> Tuple[str, int]:
     """How the body of *head* (an answer to *method*) is delimited (RFC 9112 §6.3)."""
     if method == "HEAD" or head.status in (204, 304):
         return LENGTH, 0
-    coding = head.headers.get("Transfer-Encoding")
+    coding = head.coding
     if coding is not None:  # it overrides any Content-Length
         last = coding.rsplit(",", 1)[-1].strip().lower()
         return (CHUNKED, 0) if last == "chunked" else (CLOSE, 0)
