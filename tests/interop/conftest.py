@@ -11,6 +11,8 @@ import subprocess
 import pytest
 from labtools import Lab
 
+import upnpy
+
 
 def _current_netns() -> str:
     try:
@@ -52,3 +54,17 @@ def lab() -> Lab:
         light_url=env["UPNPY_LAB_LIGHT_URL"],
         tracks=int(env["UPNPY_LAB_TRACKS"]),
     )
+
+
+@pytest.fixture(scope="module")
+def light(lab):
+    """The GUPnP light, described once per test module."""
+    with upnpy.Device(lab.light_url) as device:
+        yield device
+
+
+@pytest.fixture(scope="module")
+def router(lab):
+    """The miniupnpd gateway, described once per test module."""
+    with upnpy.Device(lab.gw_url) as device:
+        yield device

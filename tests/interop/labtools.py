@@ -149,6 +149,11 @@ class Lab:
         ).stdout
         return sum(int(line.split()[0]) for line in listed.splitlines() if line.strip())
 
+    def wait_quiet(self, sub, timeout: float = 10.0) -> None:
+        """Wait until miniupnpd has no NOTIFY in flight to *sub*: it drops a state change that
+        happens while one is (never evented; see its upnp_event_var_change_notify)."""
+        assert wait_for(lambda: self.connections_to("gw", sub.callback_url) == 0, timeout)
+
     def connections_to(self, host: str, url: str) -> int:
         """TCP connections *host*'s namespace has open (not yet closed on its side) to *url*.
 
@@ -178,3 +183,31 @@ def wait_for(predicate, timeout: float = 5.0, interval: float = 0.1):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+def next_event(sub, accept, timeout: float = 10.0):
+    """The next event of *sub* for which *accept* is true; the others are skipped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        event = sub.get(timeout=max(deadline - time.monotonic(), 0.01))
+        if accept(event):
+            return event
+
+
+def next_with(sub, name: str, value, timeout: float = 10.0):
+    """The next event of *sub* in which *name* equals *value*; other events are skipped."""
+    return next_event(sub, lambda event: event.variables.get(name) == value, timeout)
+
+
+def add_mapping(wan, lab: Lab, port: int, description: str, protocol: str = "TCP") -> None:
+    """Map *port* of the gateway to the same port of the lab's client, for an hour."""
+    wan.AddPortMapping(
+        NewRemoteHost="",
+        NewExternalPort=port,
+        NewProtocol=protocol,
+        NewInternalPort=port,
+        NewInternalClient=lab.client_ip,
+        NewEnabled=True,
+        NewPortMappingDescription=description,
+        NewLeaseDuration=3600,
+    )

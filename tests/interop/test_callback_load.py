@@ -12,29 +12,13 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-import pytest
 from fakes import SlowClients
+from labtools import next_with
 
-import upnpy
 from upnpy import _gena_server
 
 WAIT = 10.0
 SLOW = 300  # more than the server keeps open: it closes the oldest for each newcomer
-
-
-@pytest.fixture(scope="module")
-def light(lab):
-    with upnpy.Device(lab.light_url) as device:
-        yield device
-
-
-def next_with(sub, name, value, timeout=WAIT):
-    """The next event of *sub* in which *name* equals *value*; other events are skipped."""
-    deadline = time.monotonic() + timeout
-    while True:
-        event = sub.get(timeout=max(deadline - time.monotonic(), 0.01))
-        if event.variables.get(name) == value:
-            return event
 
 
 def test_light_events_get_through_300_slow_connections(light, lab):

@@ -8,39 +8,12 @@ import queue
 import time
 
 import pytest
-from labtools import wait_for
+from labtools import add_mapping, next_with
 
 import upnpy
 
 WAIT = 10.0
 PORT = 28181  # a port no other interop test maps
-
-
-@pytest.fixture(scope="module")
-def light(lab):
-    with upnpy.Device(lab.light_url) as device:
-        yield device
-
-
-@pytest.fixture(scope="module")
-def router(lab):
-    with upnpy.Device(lab.gw_url) as device:
-        yield device
-
-
-def next_with(sub, name, value, timeout=WAIT):
-    """The next event of *sub* in which *name* equals *value*; other events are skipped."""
-    deadline = time.monotonic() + timeout
-    while True:
-        event = sub.get(timeout=max(deadline - time.monotonic(), 0.01))
-        if event.variables.get(name) == value:
-            return event
-
-
-def quiet(lab, sub):
-    """Wait until miniupnpd has no NOTIFY in flight to *sub*: it drops a state change that
-    happens while one is (the change is never evented; see its upnp_event_var_change_notify)."""
-    assert wait_for(lambda: lab.connections_to("gw", sub.callback_url) == 0, timeout=WAIT)
 
 
 # --- GUPnP network-light ---------------------------------------------------------------------
@@ -140,20 +113,11 @@ def test_gateway_port_mapping_changes_the_entry_count(router, lab):
     wan = router.WANIPConnection
     with wan.subscribe() as sub:
         before = sub.get(timeout=WAIT).variables["PortMappingNumberOfEntries"]
-        quiet(lab, sub)
-        wan.AddPortMapping(
-            NewRemoteHost="",
-            NewExternalPort=PORT,
-            NewProtocol="TCP",
-            NewInternalPort=PORT,
-            NewInternalClient=lab.client_ip,
-            NewEnabled=True,
-            NewPortMappingDescription="upnpy events test",
-            NewLeaseDuration=3600,
-        )
+        lab.wait_quiet(sub)
+        add_mapping(wan, lab, PORT, "upnpy events test")
         try:
             next_with(sub, "PortMappingNumberOfEntries", before + 1)
-            quiet(lab, sub)
+            lab.wait_quiet(sub)
         finally:
             wan.DeletePortMapping("", PORT, "TCP")
         next_with(sub, "PortMappingNumberOfEntries", before)
@@ -169,16 +133,7 @@ def test_gateway_short_subscription_outlives_its_grant_by_auto_renewal(router, l
         assert sub.timeout <= 30, f"miniupnpd granted {sub.timeout} s"
         time.sleep(2 * sub.timeout + 1)
         assert sub.active and sub.sid == sid
-        wan.AddPortMapping(
-            NewRemoteHost="",
-            NewExternalPort=PORT + 1,
-            NewProtocol="UDP",
-            NewInternalPort=PORT,
-            NewInternalClient=lab.client_ip,
-            NewEnabled=True,
-            NewPortMappingDescription="upnpy renewal test",
-            NewLeaseDuration=3600,
-        )
+        add_mapping(wan, lab, PORT + 1, "upnpy renewal test", protocol="UDP")
         try:
             assert next_with(sub, "PortMappingNumberOfEntries", before + 1).sid == sid
         finally:

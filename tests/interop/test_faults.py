@@ -19,7 +19,7 @@ import time
 
 import pytest
 import xmltodict
-from labtools import wait_for
+from labtools import add_mapping, next_event, wait_for
 
 import upnpy
 
@@ -150,15 +150,6 @@ def test_media_server_killed_mid_browse_is_a_transport_error_at_once(lab):
 # --- a gateway restarted under a subscription ------------------------------------------------
 
 
-def next_event(sub, accept, timeout=WAIT):
-    """The next event of *sub* for which *accept* is true; the others are skipped."""
-    deadline = time.monotonic() + timeout
-    while True:
-        event = sub.get(timeout=max(deadline - time.monotonic(), 0.01))
-        if accept(event):
-            return event
-
-
 def test_gateway_restarted_during_a_subscription_resubscribes_or_ends_with_the_error(lab):
     with upnpy.Device(lab.gw_url) as router:
         wan = router.WANIPConnection
@@ -193,18 +184,8 @@ def test_gateway_restarted_during_a_subscription_resubscribes_or_ends_with_the_e
             initial = next_event(sub, lambda e: e.sid == new_sid)
             assert initial.seq == 0
             before = initial.variables["PortMappingNumberOfEntries"]
-            # miniupnpd would drop the change below if that NOTIFY were still in flight.
-            assert wait_for(lambda: lab.connections_to("gw", sub.callback_url) == 0, timeout=WAIT)
-            wan.AddPortMapping(
-                NewRemoteHost="",
-                NewExternalPort=PORT,
-                NewProtocol="TCP",
-                NewInternalPort=PORT,
-                NewInternalClient=lab.client_ip,
-                NewEnabled=True,
-                NewPortMappingDescription="upnpy restart test",
-                NewLeaseDuration=3600,
-            )
+            lab.wait_quiet(sub)  # miniupnpd would drop the change below otherwise
+            add_mapping(wan, lab, PORT, "upnpy restart test")
             try:
                 event = next_event(
                     sub, lambda e: e.variables.get("PortMappingNumberOfEntries") == before + 1

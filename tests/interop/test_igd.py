@@ -8,12 +8,6 @@ import upnpy
 PORT = 28080
 
 
-@pytest.fixture(scope="module")
-def router(lab):
-    with upnpy.Device(lab.gw_url) as device:
-        yield device
-
-
 @pytest.fixture
 def wan(router):
     return router.WANIPConnection

@@ -5,12 +5,6 @@ import pytest
 import upnpy
 
 
-@pytest.fixture(scope="module")
-def light(lab):
-    with upnpy.Device(lab.light_url) as device:
-        yield device
-
-
 def test_both_services_reachable_by_name(light):
     switch, dimming = light.SwitchPower, light.Dimming
     assert switch is not dimming
