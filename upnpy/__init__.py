@@ -41,7 +41,8 @@ from ._records import (
 from ._ssdp import SSDPResponse, search
 from ._version import __version__
 
-if _typing.TYPE_CHECKING:  # loaded on first use (GENA brings in threads and an HTTP server)
+if _typing.TYPE_CHECKING:  # loaded on first use (they bring in threads and an HTTP server)
+    from ._gateway import Forwarding, Gateway, GatewayNotFound, GatewayStatus, PortMapping, forward
     from ._lastchange import parse_last_change
     from ._subscription import Event, Subscription
 
@@ -56,6 +57,12 @@ __all__ = [
     "Subscription",
     "Event",
     "parse_last_change",
+    "Gateway",
+    "GatewayStatus",
+    "PortMapping",
+    "Forwarding",
+    "forward",
+    "GatewayNotFound",
     "DeviceInfo",
     "ServiceInfo",
     "IconInfo",
@@ -81,6 +88,12 @@ _LAZY = {
     "Subscription": "._subscription",
     "Event": "._subscription",
     "parse_last_change": "._lastchange",
+    "Gateway": "._gateway",
+    "GatewayStatus": "._gateway",
+    "PortMapping": "._gateway",
+    "Forwarding": "._gateway",
+    "forward": "._gateway",
+    "GatewayNotFound": "._gateway",
 }
 
 

@@ -1,8 +1,9 @@
-"""The process-wide side of eventing: callback servers by bind address, live subscriptions, and
-the one renewal scheduler, all stopped when the last subscription ends or at exit.
+"""The process-wide side of what runs in the background: callback servers by bind address,
+the live owners of background work (subscriptions, kept port forwardings), and the one renewal
+scheduler — all stopped when the last owner ends, or at exit.
 
-It knows subscriptions only through the small :class:`Subscriber` protocol, so that it
-depends on neither :mod:`upnpy._subscription` nor the proxy.
+It knows its owners only through the small :class:`Owner` and :class:`Subscriber` protocols,
+so that it depends on neither :mod:`upnpy._subscription`, :mod:`upnpy._gateway` nor the proxy.
 """
 
 from __future__ import annotations
@@ -16,18 +17,22 @@ from ._exceptions import SubscriptionError
 from ._gena_server import CallbackServer, Notification
 from ._scheduler import Scheduler
 
-__all__ = ["Subscriber", "EventManager", "manager", "EXIT_TIMEOUT"]
+__all__ = ["Owner", "Subscriber", "EventManager", "manager", "EXIT_TIMEOUT"]
 
 #: The timeout of the UNSUBSCRIBEs sent at interpreter exit.
 EXIT_TIMEOUT = 2.0
 
 
-class Subscriber(Protocol):
-    """What the manager needs of a subscription."""
-
-    def _on_notification(self, notification: Notification) -> None: ...
+class Owner(Protocol):
+    """What the manager needs of anything it renews in the background: a way to end it."""
 
     def _close(self, timeout: Optional[float]) -> None: ...
+
+
+class Subscriber(Owner, Protocol):
+    """A subscription: an owner that also takes the NOTIFYs routed to it."""
+
+    def _on_notification(self, notification: Notification) -> None: ...
 
 
 def _deliver(target: Subscriber, notification: Notification) -> None:
@@ -35,23 +40,23 @@ def _deliver(target: Subscriber, notification: Notification) -> None:
 
 
 class EventManager:
-    """The registry: callback servers by bind address, subscriptions, and the scheduler."""
+    """The registry: callback servers by bind address, owners, and the scheduler."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._servers: Dict[Tuple[str, int], CallbackServer] = {}
         self._users: Dict[CallbackServer, int] = {}
-        self._subscriptions: Set[Subscriber] = set()
+        self._owners: Set[Owner] = set()
         self._scheduler: Optional[Scheduler] = None
         self._atexit = False
         #: Numbers for callback paths and thread names, unique in the process.
         self.numbers = itertools.count(1)
 
     @property
-    def subscriptions(self) -> Set[Subscriber]:
-        """A snapshot of the live subscriptions."""
+    def owners(self) -> Set[Owner]:
+        """A snapshot of the live owners (subscriptions, forwardings)."""
         with self._lock:
-            return set(self._subscriptions)
+            return set(self._owners)
 
     def acquire_server(self, host: str, port: int) -> CallbackServer:
         """The callback server listening on ``(host, port)``, started on first use.
@@ -86,33 +91,36 @@ class EventManager:
                 del self._servers[key]
         server.close()
 
-    def add(self, sub: Subscriber) -> None:
+    def add(self, owner: Owner) -> None:
         with self._lock:
-            self._subscriptions.add(sub)
+            if not self._atexit:
+                atexit.register(self.shutdown)
+                self._atexit = True
+            self._owners.add(owner)
 
-    def remove(self, sub: Subscriber) -> None:
-        """Forget *sub*; the scheduler stops with the last subscription."""
+    def remove(self, owner: Owner) -> None:
+        """Forget *owner*; the scheduler stops with the last one."""
         with self._lock:
-            self._subscriptions.discard(sub)
-            scheduler = None if self._subscriptions else self._scheduler
+            self._owners.discard(owner)
+            scheduler = None if self._owners else self._scheduler
             if scheduler is not None:
                 self._scheduler = None
         if scheduler is not None:
             scheduler.stop()
 
-    def schedule(self, sub: Subscriber, delay: float, job: Callable[[], None]) -> None:
-        """Run *job* in *delay* seconds on the scheduler thread, if *sub* is still live."""
+    def schedule(self, owner: Owner, delay: float, job: Callable[[], None]) -> None:
+        """Run *job* in *delay* seconds on the scheduler thread, if *owner* is still live."""
         with self._lock:
-            if sub not in self._subscriptions:
+            if owner not in self._owners:
                 return
             if self._scheduler is None:
                 self._scheduler = Scheduler()
             self._scheduler.add(delay, job)
 
     def shutdown(self) -> None:
-        """Cancel every subscription (short timeouts) and stop every thread: at exit."""
-        for sub in self.subscriptions:
-            sub._close(EXIT_TIMEOUT)
+        """End every owner (short timeouts) and stop every thread: at exit."""
+        for owner in self.owners:
+            owner._close(EXIT_TIMEOUT)
         with self._lock:
             servers, scheduler = list(self._users), self._scheduler
             self._servers.clear()

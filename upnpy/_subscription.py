@@ -34,7 +34,6 @@ import collections
 import datetime
 import logging
 import math
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ from ._gena_server import CallbackServer, Notification
 from ._http import Timeout, as_timeout
 from ._manager import manager
 from ._records import StateVariableInfo
-from ._transport import Reply, Transport
+from ._transport import Reply, Transport, local_address
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._proxy import Service
@@ -522,23 +521,6 @@ class _Link:
     state_variables: Mapping[str, StateVariableInfo]
 
 
-def _local_address(url: str) -> str:
-    """The local address the system routes *url*'s host through (a UDP connect sends nothing)."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise SubscriptionError(f"the eventSubURL {url!r} names no host")
-    try:
-        family, _, _, _, sockaddr = socket.getaddrinfo(
-            parts.hostname, parts.port or 80, type=socket.SOCK_DGRAM
-        )[0]
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            probe.connect(sockaddr)
-            return str(probe.getsockname()[0])
-    except (OSError, UnicodeError, ValueError) as exc:
-        error = SubscriptionError(f"no local address routes to {parts.hostname!r}: {exc}")
-        raise with_cause(error, exc) from None
-
-
 def subscribe(
     service: Service,
     event_url: str,
@@ -571,7 +553,10 @@ def subscribe(
         parts = urlsplit(callback_url)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"callback_url must be an http:// URL with a host: {callback_url!r}")
-    local = _local_address(event_url)
+    try:
+        local = local_address(event_url)
+    except TransportError as exc:
+        raise with_cause(SubscriptionError(exc.message), exc) from None
     if bind is not None:
         host, port = bind
     else:

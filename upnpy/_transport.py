@@ -45,7 +45,15 @@ from ._response import NoResponse, read_body, read_head
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["Transport", "SocketTransport", "RequestsTransport", "as_transport", "fetch", "Reply"]
+__all__ = [
+    "Transport",
+    "SocketTransport",
+    "RequestsTransport",
+    "as_transport",
+    "fetch",
+    "local_address",
+    "Reply",
+]
 
 _MAX_IDLE = 4  # idle connections kept per (host, port)
 _IDEMPOTENT = frozenset({"GET", "HEAD"})  # may be sent again on a fresh connection
@@ -356,6 +364,28 @@ def as_transport(obj: Union[Transport, requests.Session, None]) -> Transport:
     if isinstance(obj, requests.Session):
         return RequestsTransport(obj)
     raise TypeError(f"expected a requests.Session or a Transport, not {type(obj).__name__}")
+
+
+def local_address(url: str) -> str:
+    """The address of this machine that reaches *url*'s host: the one a device sees us by.
+
+    The system's routing decides (a UDP ``connect`` sends nothing), not a guess from the
+    list of interfaces.
+
+    :raises TransportError: when the URL names no host or no route reaches it.
+    """
+    try:
+        host = urlsplit(url).hostname
+        port = urlsplit(url).port or 80
+        if not host:
+            raise ValueError("the URL names no host")
+        family, _, _, _, sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect(sockaddr)
+            return str(probe.getsockname()[0]).partition("%")[0]
+    except (OSError, UnicodeError, ValueError) as exc:
+        error = TransportError(f"no local address routes to {url!r}: {exc}", url=url)
+        raise with_cause(error, exc) from None
 
 
 def fetch(

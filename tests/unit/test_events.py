@@ -71,7 +71,7 @@ def device():
     try:
         yield fake
     finally:
-        leftover = list(manager.subscriptions)
+        leftover = list(manager.owners)
         if leftover:
             manager.shutdown()
         fake.close()

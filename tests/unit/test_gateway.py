@@ -1,0 +1,214 @@
+"""upnpy.Gateway against a loopback gateway serving the lab's miniupnpd documents
+(tests/fakes.py): defaults, the 718/725 fallbacks, listing, forward() and its renewal.
+The real gateway, end to end, is in tests/interop/test_gateway.py."""
+
+import datetime
+import threading
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+from fakes import FakeDevice, soap_fault, soap_response
+
+import upnpy
+from upnpy import _gateway
+
+LAB = Path(__file__).parent / "data" / "lab"
+DOCUMENTS = {
+    "/rootDesc.xml": "gw-root.xml",
+    "/L3F.xml": "gw-L3F.xml",
+    "/DP.xml": "gw-DP.xml",
+    "/WANCfg.xml": "gw-WANCfg.xml",
+    "/WANIPCn.xml": "gw-WANIPCn.xml",
+    "/WANIP6FC.xml": "gw-WANIP6FC.xml",
+}
+WANIP2 = "urn:schemas-upnp-org:service:WANIPConnection:2"
+CTL = "/ctl/IPConn"
+
+
+def sent(request) -> Dict[str, str]:
+    """The arguments of a recorded SOAP request, by name."""
+    body = ET.fromstring(request.body)[0][0]
+    return {child.tag: child.text or "" for child in body}
+
+
+def action_of(request) -> str:
+    return request.headers["SOAPAction"].strip('"').rpartition("#")[2]
+
+
+@pytest.fixture
+def fake():
+    device = FakeDevice({path: (LAB / name).read_bytes() for path, name in DOCUMENTS.items()})
+    device.answer(CTL, WANIP2, "GetExternalIPAddress", [("NewExternalIPAddress", "11.22.33.44")])
+    device.answer(CTL, WANIP2, "AddPortMapping")
+    device.answer(CTL, WANIP2, "DeletePortMapping")
+    device.answer(
+        CTL,
+        WANIP2,
+        "GetStatusInfo",
+        [("NewConnectionStatus", "Connected"), ("NewLastConnectionError", "ERROR_NONE"),
+         ("NewUptime", "42")],
+    )  # fmt: skip
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def gateway(fake):
+    with upnpy.Gateway(upnpy.Device(fake.url + "/rootDesc.xml", timeout=5)) as gw:
+        yield gw
+
+
+def calls(fake, action: str) -> List[Dict[str, str]]:
+    return [sent(r) for r in fake.posts(CTL) if action_of(r) == action]
+
+
+def test_the_connection_service_and_what_it_reports(gateway):
+    assert gateway.connection.service_type == WANIP2
+    assert gateway.external_ip == "11.22.33.44"
+    assert gateway.local_address == "127.0.0.1"  # the address that reaches the gateway
+    status = gateway.status
+    assert (status.connected, status.uptime, status.external_ip) == (True, 42, "11.22.33.44")
+
+
+def test_add_port_mapping_defaults(fake, gateway):
+    mapping = gateway.add_port_mapping(8080)
+    assert calls(fake, "AddPortMapping") == [
+        {
+            "NewRemoteHost": "",
+            "NewExternalPort": "8080",
+            "NewProtocol": "TCP",
+            "NewInternalPort": "8080",
+            "NewInternalClient": "127.0.0.1",
+            "NewEnabled": "1",
+            "NewPortMappingDescription": "upnpy",
+            "NewLeaseDuration": "3600",
+        }
+    ]
+    assert mapping.external_address == ("11.22.33.44", 8080)
+    assert (mapping.internal_client, mapping.internal_port, mapping.lease) == (
+        "127.0.0.1",
+        8080,
+        3600,
+    )
+
+
+def test_a_lease_of_a_day_is_86400_seconds_never_0(fake, gateway):
+    gateway.add_port_mapping(8080, "udp", lease=datetime.timedelta(days=1))
+    (call,) = calls(fake, "AddPortMapping")
+    assert (call["NewLeaseDuration"], call["NewProtocol"]) == ("86400", "UDP")
+
+
+def test_a_taken_port_gets_another_one_when_allowed(fake, gateway):
+    fake.answers[(CTL, "AddPortMapping")] = (500, soap_fault(718, "ConflictInMappingEntry"))
+    fake.answer(CTL, WANIP2, "AddAnyPortMapping", [("NewReservedPort", "8081")])
+    mapping = gateway.add_port_mapping(8080, external_port=None)
+    assert mapping.external_port == 8081 and mapping.internal_port == 8080
+    assert calls(fake, "AddAnyPortMapping")[0]["NewExternalPort"] == "8080"
+
+
+def test_a_taken_port_is_an_error_with_a_hint_when_not_allowed(fake, gateway):
+    fake.answers[(CTL, "AddPortMapping")] = (500, soap_fault(718, "ConflictInMappingEntry"))
+    with pytest.raises(upnpy.ActionError) as info:
+        gateway.add_port_mapping(8080)
+    assert info.value.code == 718 and "already mapped" in str(info.value)
+    assert calls(fake, "AddAnyPortMapping") == []
+
+
+def test_only_permanent_leases_retries_with_0_and_says_so(fake, gateway):
+    def once_725(request):
+        if sent(request)["NewLeaseDuration"] != "0":
+            return 500, soap_fault(725, "OnlyPermanentLeasesSupported")
+        return 200, soap_response(WANIP2, "AddPortMapping", [])
+
+    fake.answers[(CTL, "AddPortMapping")] = once_725
+    with pytest.warns(upnpy.UPnPWarning, match="permanent"):
+        mapping = gateway.add_port_mapping(8080)
+    assert mapping.lease == 0
+    assert [c["NewLeaseDuration"] for c in calls(fake, "AddPortMapping")] == ["3600", "0"]
+
+
+def test_a_bad_port_is_refused_before_anything_is_sent(fake, gateway):
+    with pytest.raises(upnpy.ValidationError):
+        gateway.add_port_mapping(70000)
+    assert calls(fake, "AddPortMapping") == []
+
+
+def test_port_mappings_lists_every_entry_until_713(fake, gateway):
+    def entry(request):
+        index = int(sent(request)["NewPortMappingIndex"])
+        if index >= 3:
+            return 500, soap_fault(713, "SpecifiedArrayIndexInvalid")
+        out = [
+            ("NewRemoteHost", ""),
+            ("NewExternalPort", str(9000 + index)),
+            ("NewProtocol", "TCP"),
+            ("NewInternalPort", str(8000 + index)),
+            ("NewInternalClient", "10.77.0.2"),
+            ("NewEnabled", "1"),
+            ("NewPortMappingDescription", f"m{index}"),
+            ("NewLeaseDuration", "600"),
+        ]
+        return 200, soap_response(WANIP2, "GetGenericPortMappingEntry", out)
+
+    fake.answers[(CTL, "GetGenericPortMappingEntry")] = entry
+    mappings = gateway.port_mappings()
+    assert [(m.external_port, m.internal_port, m.description) for m in mappings] == [
+        (9000, 8000, "m0"),
+        (9001, 8001, "m1"),
+        (9002, 8002, "m2"),
+    ]
+    assert all(m.enabled is True and m.lease == 600 for m in mappings)
+
+
+def test_forward_maps_renews_and_removes(fake, gateway):
+    renewed = threading.Event()
+    original = fake.answers[(CTL, "AddPortMapping")]
+
+    def count(request):
+        if len(calls(fake, "AddPortMapping")) >= 2:
+            renewed.set()
+        return original
+
+    fake.answers[(CTL, "AddPortMapping")] = count
+    with gateway.forward(8080, lease=4) as mapping:
+        assert mapping.external_address == ("11.22.33.44", 8080)
+        assert renewed.wait(10), "the lease was not renewed at half its time"
+        assert calls(fake, "DeletePortMapping") == []
+    (removed,) = calls(fake, "DeletePortMapping")
+    assert removed == {"NewRemoteHost": "", "NewExternalPort": "8080", "NewProtocol": "TCP"}
+
+
+def test_forward_removes_the_mapping_on_an_exception(fake, gateway):
+    with pytest.raises(KeyboardInterrupt), gateway.forward(8080):
+        raise KeyboardInterrupt
+    assert len(calls(fake, "DeletePortMapping")) == 1
+
+
+def test_forward_of_a_refused_port_raises_before_the_block(fake, gateway):
+    fake.answers[(CTL, "AddPortMapping")] = (500, soap_fault(606, "Action not authorized"))
+    ran = False
+    with pytest.raises(upnpy.ActionError, match="does not authorize"), gateway.forward(8080):
+        ran = True
+    assert not ran and calls(fake, "DeletePortMapping") == []
+
+
+@pytest.mark.parametrize(
+    ("ip", "connected", "rank"),
+    [
+        ("11.22.33.44", True, 3),
+        ("100.64.0.2", True, 2),  # carrier-grade NAT
+        ("192.168.1.2", True, 2),
+        ("", True, 2),
+        ("11.22.33.44", False, 1),
+    ],
+)
+def test_gateways_rank_like_miniupnpc(ip, connected, rank):
+    assert _gateway._rank(ip, connected) == rank
+
+
+def test_a_device_without_a_connection_service_is_not_a_gateway(fake):
+    fake.documents["/rootDesc.xml"] = (LAB / "light-root.xml").read_bytes()
+    with upnpy.Device(fake.url + "/rootDesc.xml") as device, pytest.raises(upnpy.GatewayNotFound):
+        upnpy.Gateway(device)
