@@ -5,6 +5,13 @@
     upnpy discover [--st ST] [--timeout S] [--json]
     upnpy describe URL [--json]
     upnpy call URL SERVICE ACTION [NAME=VALUE ...] [--json]
+    upnpy ip                                    the gateway's external address
+    upnpy ports [--json]                        its port mappings
+    upnpy ports add PORT [--protocol UDP] [--to HOST:PORT] [--lease S] [--description D]
+    upnpy ports rm PORT [--protocol UDP]
+    upnpy forward PORT [--protocol UDP] [--to HOST:PORT] [--lease S]   hold until Ctrl-C
+
+The gateway commands find the best Internet gateway (or use ``--gateway URL``).
 
 Values are given in UPnP text form (``8080``, ``1``, ``TCP``); they are checked against the
 action's state variables before anything is sent.
@@ -16,7 +23,8 @@ import argparse
 import datetime
 import json
 import sys
-from typing import Any, Dict, List, Optional, Sequence
+import threading
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ._discovery import discover
 from ._exceptions import UPnPError
@@ -87,6 +95,116 @@ def _parse_pairs(pairs: Sequence[str]) -> Dict[str, str]:
     return values
 
 
+def _port(text: str) -> int:
+    """A port number, checked (upnpc would turn 70000 into 4464)."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1..65535)")
+    return int(text)
+
+
+def _target(text: str) -> Tuple[str, int]:
+    host, colon, port = text.rpartition(":")
+    if not colon or not host:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
+    return host, _port(port)
+
+
+def _add_gateway_commands(commands: Any) -> None:
+    def common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("--gateway", metavar="URL", help="this gateway, not the best found")
+        parser.add_argument("--timeout", type=float, default=2.0, help="seconds to search")
+        return parser
+
+    def mapping(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("port", type=_port, help="the external port")
+        parser.add_argument("--protocol", choices=("TCP", "UDP"), default="TCP", type=str.upper)
+        parser.add_argument(
+            "--to", type=_target, metavar="HOST:PORT", help="default: this machine, same port"
+        )
+        parser.add_argument("--lease", type=int, default=None, help="seconds; 0 is permanent")
+        parser.add_argument("--description", default="upnpy")
+
+    common(commands.add_parser("ip", help="the Internet gateway's external address"))
+    ports = common(commands.add_parser("ports", help="list, add or remove port mappings"))
+    ports.add_argument("--json", action="store_true", help="print JSON lines")
+    actions = ports.add_subparsers(dest="ports_command")
+    mapping(actions.add_parser("add", help="map a port to this machine (or --to)"))
+    remove = actions.add_parser("rm", help="remove a port mapping")
+    remove.add_argument("port", type=_port)
+    remove.add_argument("--protocol", choices=("TCP", "UDP"), default="TCP", type=str.upper)
+    mapping(common(commands.add_parser("forward", help="map a port until Ctrl-C, renewed")))
+
+
+def _gateway(args: argparse.Namespace) -> Any:
+    from ._gateway import Gateway  # loaded by the gateway commands only
+
+    if args.gateway:
+        return Gateway(Device(args.gateway, timeout=max(args.timeout, 1.0)))
+    return Gateway.find(args.timeout)
+
+
+def _mapping_options(args: argparse.Namespace) -> Tuple[int, Dict[str, Any]]:
+    options: Dict[str, Any] = {"description": args.description}
+    internal = args.port
+    if args.to:
+        options["internal_client"], internal = args.to
+        options["external_port"] = args.port
+    if args.lease is not None:
+        options["lease"] = args.lease
+    return internal, options
+
+
+def _shown(mapping: Any) -> str:
+    host, port = mapping.external_address
+    inside = f"{mapping.internal_client}:{mapping.internal_port}"
+    lease = "permanent" if mapping.lease == 0 else f"lease {mapping.lease} s"
+    return f"{mapping.protocol} {host}:{port} -> {inside} ({lease})"
+
+
+def _run_gateway(args: argparse.Namespace) -> int:
+    with _gateway(args) as gateway:
+        command = getattr(args, "ports_command", None) or args.command
+        if command == "ip":
+            print(gateway.external_ip)
+        elif command == "forward":
+            internal, options = _mapping_options(args)
+            options.setdefault("lease", 600)
+            with gateway.forward(internal, args.protocol, **options) as mapping:
+                print(f"forwarding {_shown(mapping)}, renewed; Ctrl-C to stop", flush=True)
+                try:
+                    threading.Event().wait()
+                except KeyboardInterrupt:
+                    print("removed", file=sys.stderr)
+        elif command == "add":
+            internal, options = _mapping_options(args)
+            print(_shown(gateway.add_port_mapping(internal, args.protocol, **options)))
+        elif command == "rm":
+            gateway.delete_port_mapping(args.port, args.protocol)
+        else:
+            _print_mappings(gateway.port_mappings(), args.json)
+    return 0
+
+
+def _print_mappings(mappings: Sequence[Any], as_json: bool) -> None:
+    if as_json:
+        for m in mappings:
+            print(json.dumps({k: v for k, v in vars(m).items() if k != "external_ip"}))
+        return
+    rows = [("PROTO", "EXTERNAL", "INTERNAL", "LEASE", "DESCRIPTION")] + [
+        (
+            m.protocol,
+            str(m.external_port),
+            f"{m.internal_client}:{m.internal_port}",
+            "permanent" if m.lease == 0 else f"{m.lease} s",
+            m.description,
+        )
+        for m in mappings
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="upnpy", description="A synchronous UPnP control point.")
     parser.add_argument("--version", action="version", version=f"upnpy {__version__}")
@@ -104,9 +222,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     call.add_argument("action", help="action name, e.g. GetExternalIPAddress")
     call.add_argument("arguments", nargs="*", metavar="NAME=VALUE")
     call.add_argument("--json", action="store_true", help="print JSON")
+    _add_gateway_commands(commands)
     args = parser.parse_args(argv)
 
     try:
+        if args.command in ("ip", "ports", "forward"):
+            return _run_gateway(args)
         if args.command == "discover":
             devices = discover(st=args.st, timeout=args.timeout)
             if args.json:
