@@ -42,7 +42,15 @@ from ._ssdp import SSDPResponse, search
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:  # loaded on first use (they bring in threads and an HTTP server)
-    from ._gateway import Forwarding, Gateway, GatewayNotFound, GatewayStatus, PortMapping, forward
+    from ._gateway import (
+        Forwarding,
+        Gateway,
+        GatewayNotFound,
+        GatewayStatus,
+        PortMapping,
+        Traffic,
+        forward,
+    )
     from ._lastchange import parse_last_change
     from ._subscription import Event, Subscription
 
@@ -60,6 +68,7 @@ __all__ = [
     "Gateway",
     "GatewayStatus",
     "PortMapping",
+    "Traffic",
     "Forwarding",
     "forward",
     "GatewayNotFound",
@@ -91,6 +100,7 @@ _LAZY = {
     "Gateway": "._gateway",
     "GatewayStatus": "._gateway",
     "PortMapping": "._gateway",
+    "Traffic": "._gateway",
     "Forwarding": "._gateway",
     "forward": "._gateway",
     "GatewayNotFound": "._gateway",

@@ -26,7 +26,15 @@ from ._ssdp import search
 from ._transport import local_address
 from ._xml import children, parse_xml, text
 
-__all__ = ["Gateway", "PortMapping", "GatewayStatus", "GatewayNotFound", "Forwarding", "forward"]
+__all__ = [
+    "Gateway",
+    "PortMapping",
+    "GatewayStatus",
+    "Traffic",
+    "GatewayNotFound",
+    "Forwarding",
+    "forward",
+]
 
 log = logging.getLogger("upnpy")
 
@@ -97,6 +105,38 @@ class GatewayStatus:
         return self.connection_status in ("Connected", "Up")
 
 
+@dataclass(frozen=True)
+class Traffic:
+    """Totals of the gateway's WAN interface since upnpy first read them, wraps included.
+
+    The counters are ui4 and wrap at 2**32 (not 2**31); a reading below the previous one
+    is taken as one wrap. Read them more often than a wrap takes (at 1 Gbit/s, 34 s).
+    """
+
+    bytes_sent: int
+    bytes_received: int
+    packets_sent: int
+    packets_received: int
+
+
+class _Counters:
+    """Running totals of ui4 counters that wrap at 2**32."""
+
+    def __init__(self) -> None:
+        self._last: Dict[str, int] = {}
+        self._total: Dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def update(self, name: str, reading: int) -> int:
+        with self._lock:
+            last = self._last.get(name)
+            total = self._total.get(name, reading)
+            if last is not None:
+                total += (reading - last) % (1 << 32)  # a smaller reading: the counter wrapped
+            self._last[name], self._total[name] = reading, total
+            return total
+
+
 def _seconds(lease: Union[int, float, datetime.timedelta]) -> int:
     """Whole seconds of a lease, days included (a timedelta of 1 day is 86400, never 0)."""
     if isinstance(lease, datetime.timedelta):
@@ -130,7 +170,7 @@ class Gateway:
     def __init__(self, device: Device, connection: Optional[Service] = None) -> None:
         self.device = device
         self.connection = connection if connection is not None else _connection_of(device)
-        self._forwardings: List[Forwarding] = []
+        self._counters = _Counters()
 
     # -- finding ----------------------------------------------------------------------------
 
@@ -196,6 +236,20 @@ class Gateway:
             uptime=info.get("NewUptime") if isinstance(info.get("NewUptime"), int) else None,
             external_ip=self.external_ip,
         )
+
+    def traffic(self) -> Traffic:
+        """The WAN interface's byte and packet totals (WANCommonInterfaceConfig), corrected
+        for the 32-bit wrap across the reads of this :class:`Gateway`.
+
+        :raises KeyError: when the gateway has no WANCommonInterfaceConfig service.
+        """
+        config = self.device["WANCommonInterfaceConfig"]
+        totals = []
+        for name in ("BytesSent", "BytesReceived", "PacketsSent", "PacketsReceived"):
+            reading = config[f"GetTotal{name}"]()[f"NewTotal{name}"]
+            value = reading if isinstance(reading, int) else 0
+            totals.append(self._counters.update(name, value % (1 << 32)))  # i4 devices too
+        return Traffic(*totals)
 
     def port_mappings(self) -> List[PortMapping]:
         """Every port mapping of the gateway, read with GetGenericPortMappingEntry until the

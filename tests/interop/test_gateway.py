@@ -86,3 +86,27 @@ def test_the_one_liner(lab):
         assert mapping.external_address == (lab.wan_ip, PORT)
         assert rule(lab, PORT) in lab.nft_nat_rules()
     assert rule(lab, PORT) not in lab.nft_nat_rules()
+
+
+def test_a_taken_port_gets_another_when_allowed(gateway, lab):
+    gateway.add_port_mapping(PORT, description="taken")
+    try:
+        with pytest.warns(upnpy.UPnPWarning):  # miniupnpd's SCPD names its out-argument wrong
+            other = gateway.add_port_mapping(
+                PORT, internal_client=lab.dms_ip, external_port=None, description="other"
+            )
+        try:
+            assert other.external_port != PORT and other.internal_client == lab.dms_ip
+            assert f"dport {other.external_port} dnat ip to {lab.dms_ip}:{PORT}" in (
+                lab.nft_nat_rules()
+            )
+        finally:
+            gateway.delete_port_mapping(other.external_port)
+    finally:
+        gateway.delete_port_mapping(PORT)
+
+
+def test_traffic_counters_are_read(gateway):
+    first = gateway.traffic()
+    assert all(isinstance(v, int) and v >= 0 for v in vars(first).values())
+    assert gateway.traffic().packets_received >= first.packets_received

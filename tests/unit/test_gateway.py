@@ -212,3 +212,26 @@ def test_a_device_without_a_connection_service_is_not_a_gateway(fake):
     fake.documents["/rootDesc.xml"] = (LAB / "light-root.xml").read_bytes()
     with upnpy.Device(fake.url + "/rootDesc.xml") as device, pytest.raises(upnpy.GatewayNotFound):
         upnpy.Gateway(device)
+
+
+def test_counters_wrap_at_2_to_the_32_not_2_to_the_31():
+    counters = _gateway._Counters()
+    assert counters.update("b", 2**32 - 10) == 2**32 - 10
+    assert counters.update("b", 5) == 2**32 + 5  # wrapped once: 15 more, not 2**31 off
+    assert counters.update("b", 2**31) == 2**32 + 2**31
+
+
+def test_traffic_reads_the_wan_interface_totals(fake, gateway):
+    cfg = "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1"
+    readings = iter(["4294967290", "4"])
+
+    def bytes_sent(request):
+        out = [("NewTotalBytesSent", next(readings))]
+        return 200, soap_response(cfg, "GetTotalBytesSent", out)
+
+    fake.answers[("/ctl/CmnIfCfg", "GetTotalBytesSent")] = bytes_sent
+    for name in ("BytesReceived", "PacketsSent", "PacketsReceived"):
+        fake.answer("/ctl/CmnIfCfg", cfg, f"GetTotal{name}", [(f"NewTotal{name}", "7")])
+    assert gateway.traffic().bytes_sent == 4294967290
+    traffic = gateway.traffic()
+    assert traffic == upnpy.Traffic(2**32 + 4, 7, 7, 7)
