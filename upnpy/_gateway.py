@@ -543,15 +543,26 @@ _LISTING_FIELDS = (
 )
 
 
+def _connections(device: Device) -> List[Service]:
+    """Every connection service in the device tree (all WANConnectionDevices), best type
+    first: WANIPConnection:2, :1, WANPPPConnection:1."""
+    found = [
+        (CONNECTION_SERVICES.index(kind), service)
+        for service in device.all_services
+        for kind in [f"{service.name}:{service.version}"]
+        if kind in CONNECTION_SERVICES
+    ]
+    return [service for _, service in sorted(found, key=lambda pair: pair[0])]
+
+
 def _connection_of(device: Device) -> Service:
-    """The best connection service anywhere in the device tree."""
-    for wanted in CONNECTION_SERVICES:
-        for service in device.all_services:
-            if f"{service.name}:{service.version}" == wanted:
-                return service
-    raise GatewayNotFound(
-        f"{device.friendly_name!r} has no WANIPConnection or WANPPPConnection service"
-    )
+    """The best connection service by type anywhere in the device tree."""
+    found = _connections(device)
+    if not found:
+        raise GatewayNotFound(
+            f"{device.friendly_name!r} has no WANIPConnection or WANPPPConnection service"
+        )
+    return found[0]
 
 
 def _describe(location: str, timeout: float) -> Optional[Tuple[int, Gateway]]:
@@ -562,13 +573,21 @@ def _describe(location: str, timeout: float) -> Optional[Tuple[int, Gateway]]:
         log.info("Gateway.find: left out %s: %s", location, exc)
         return None
     try:
-        gateway = Gateway(device)
-        try:
-            status = gateway.status
-        except UPnPError as exc:
-            log.info("Gateway.find: %s does not report its status: %s", location, exc)
-            return 0, gateway
-        return _rank(status.external_ip, status.connected), gateway
+        best: Optional[Tuple[int, Gateway]] = None
+        for connection in _connections(device):  # by type, best first: ties keep the first
+            gateway = Gateway(device, connection)
+            try:
+                status = gateway.status
+                rank = _rank(status.external_ip, status.connected)
+            except UPnPError as exc:
+                log.info("Gateway.find: %s does not report its status: %s", location, exc)
+                rank = 0
+            if best is None or rank > best[0]:
+                best = (rank, gateway)
+        if best is None:
+            log.info("Gateway.find: left out %s: no connection service", location)
+            device.close()
+        return best
     except BaseException:
         device.close()
         raise

@@ -103,7 +103,8 @@ def test_a_lease_of_a_day_is_86400_seconds_never_0(fake, gateway):
 def test_a_taken_port_gets_another_one_when_allowed(fake, gateway):
     fake.answers[(CTL, "AddPortMapping")] = (500, soap_fault(718, "ConflictInMappingEntry"))
     fake.answer(CTL, WANIP2, "AddAnyPortMapping", [("NewReservedPort", "8081")])
-    mapping = gateway.add_port_mapping(8080, external_port=None)
+    with pytest.warns(upnpy.UPnPWarning, match="NewExternalPort"):  # miniupnpd's SCPD, as is
+        mapping = gateway.add_port_mapping(8080, external_port=None)
     assert mapping.external_port == 8081 and mapping.internal_port == 8080
     assert calls(fake, "AddAnyPortMapping")[0]["NewExternalPort"] == "8080"
 
@@ -235,3 +236,52 @@ def test_traffic_reads_the_wan_interface_totals(fake, gateway):
     assert gateway.traffic().bytes_sent == 4294967290
     traffic = gateway.traffic()
     assert traffic == upnpy.Traffic(2**32 + 4, 7, 7, 7)
+
+
+TWO_CONNECTIONS = """<?xml version="1.0"?>
+<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>0</minor>
+</specVersion><device><deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1
+</deviceType><friendlyName>two links</friendlyName><manufacturer>t</manufacturer>
+<modelName>t</modelName><UDN>uuid:two</UDN><deviceList><device>
+<deviceType>urn:schemas-upnp-org:device:WANDevice:1</deviceType><friendlyName>w</friendlyName>
+<manufacturer>t</manufacturer><modelName>t</modelName><UDN>uuid:w</UDN><deviceList>
+<device><deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1</deviceType>
+<friendlyName>ip</friendlyName><manufacturer>t</manufacturer><modelName>t</modelName>
+<UDN>uuid:ip</UDN><serviceList><service>
+<serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>
+<serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId><SCPDURL>/scpd.xml</SCPDURL>
+<controlURL>/ctl/ip</controlURL><eventSubURL>/evt/ip</eventSubURL></service></serviceList>
+</device>
+<device><deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1</deviceType>
+<friendlyName>ppp</friendlyName><manufacturer>t</manufacturer><modelName>t</modelName>
+<UDN>uuid:ppp</UDN><serviceList><service>
+<serviceType>urn:schemas-upnp-org:service:WANPPPConnection:1</serviceType>
+<serviceId>urn:upnp-org:serviceId:WANPPPConn1</serviceId><SCPDURL>/scpd.xml</SCPDURL>
+<controlURL>/ctl/ppp</controlURL><eventSubURL>/evt/ppp</eventSubURL></service></serviceList>
+</device></deviceList></device></deviceList></device></root>"""
+
+
+def test_every_connection_device_is_considered_and_the_connected_one_wins():
+    fake = FakeDevice(
+        {"/desc.xml": TWO_CONNECTIONS.encode(), "/scpd.xml": (LAB / "gw-WANIPCn.xml").read_bytes()}
+    )
+    try:
+        for path, kind, status, ip in [
+            ("/ctl/ip", "WANIPConnection:1", "Disconnected", ""),
+            ("/ctl/ppp", "WANPPPConnection:1", "Connected", "11.22.33.44"),
+        ]:
+            service_type = f"urn:schemas-upnp-org:service:{kind}"
+            fake.answer(
+                path,
+                service_type,
+                "GetStatusInfo",
+                [("NewConnectionStatus", status), ("NewLastConnectionError", "ERROR_NONE"),
+                 ("NewUptime", "1")],
+            )  # fmt: skip
+            fake.answer(path, service_type, "GetExternalIPAddress", [("NewExternalIPAddress", ip)])
+        rank, gateway = _gateway._describe(fake.url + "/desc.xml", 5.0)
+        with gateway:
+            assert rank == 3 and gateway.connection.name == "WANPPPConnection"
+            assert upnpy.Gateway(gateway.device).connection.name == "WANIPConnection"  # by type
+    finally:
+        fake.close()
