@@ -7,14 +7,28 @@
 #   lab/lab.sh exec DIR CMD...     run CMD inside the lab's client namespace, with lab.env exported
 #   lab/lab.sh run CMD...          up, exec CMD, down (also on failure or Ctrl-C); CMD's exit status
 #   lab/lab.sh clean               tear down every lab of this checkout (also ones in use)
-#   lab/lab.sh restart DIR gw|dms  stop that daemon of the lab (if running), start it again as
-#                                  `up` did, wait until it answers (for fault tests)
+#   lab/lab.sh restart DIR gw|gw2|dms  stop that daemon of the lab (if running), start it again
+#                                  as `up` did, wait until it answers (for fault tests)
+#   lab/lab.sh start DIR gw|gw2|dms    start that daemon unless it runs; wait until it answers
+#   lab/lab.sh stop DIR gw|gw2|dms     stop that daemon (the second gateway's on-demand life)
 #
 # Hosts on 10.77.0.0/24 (bridge br0 in namespace P-br), P a prefix unique to the run:
 #   P-gw  10.77.0.1  miniupnpd 2.3.1, IGD:2, WAN wan0 11.22.33.44/24 <-> P-inet 11.22.33.1
-#   P-cl  10.77.0.2  the client: the test process runs here
+#   P-cl  10.77.0.2  the client: the test process runs here; default route via P-gw
 #   P-dms 10.77.0.3  minidlna 1.3.0 with a few generated WAV tracks
 #   P-lt  10.77.0.4  GUPnP network-light (DimmableLight:1) under Xvfb
+#   P-gw2 10.77.0.5  a second miniupnpd, IGD:1 (force_igd_desc_v1), behind carrier-grade NAT:
+#                    WAN wan0 100.64.0.2/24 <-> P-cgn 100.64.0.1 (the carrier). Observed: it
+#                    says Connected, ExternalIPAddress "" (empty), and refuses AddPortMapping
+#                    with 501 ActionFailed (details at build_gateway2).
+#                    Built at every `up`, but its miniupnpd runs only on demand (`start`/`stop`;
+#                    in the tests `with lab.running("gw2"):`), so that a discovery of "every
+#                    device" still finds three; with UPNPY_LAB_GW2=1 it runs from `up` on.
+# The first gateway forwards a mapped port end to end: a TCP connect from P-inet to
+# 11.22.33.44:<external port> reaches <client>:<internal port> with source 11.22.33.1 (its
+# nftables `forward` chain accepts established/related traffic and miniupnpd's mapped ports;
+# a new connection from the LAN to the WAN side is refused at once, net unreachable, as it was
+# before the client had a default route).
 # With UPNPY_LAB_CROWD=N (0 by default, at most 150), `up` adds a crowd for discovery benchmarks:
 #   P-c1..P-cN  10.77.0.101..  one minidlna each ("upnpy crowd I"), sharing a one-file media folder
 # Nothing in these namespaces can reach the host's network: the only links are the veths
@@ -24,10 +38,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LABS=${UPNPY_LAB_HOME:-$HERE/../.lab}
 NET=10.77.0
-HOSTS="gw cl dms lt"
-declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4)
+HOSTS="gw cl dms lt gw2"
+declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4 [gw2]=5)
+WAN_IP=11.22.33.44 INET_IP=11.22.33.1   # the first gateway's WAN link, to P-inet
+GW2_WAN_IP=100.64.0.2 CGN_IP=100.64.0.1  # the second gateway's, to P-cgn (carrier-grade NAT)
 TRACKS=3
 CROWD=${UPNPY_LAB_CROWD:-0}
+GW2=${UPNPY_LAB_GW2:-0}  # 1: the second gateway's miniupnpd runs from `up` on
+IGD1=urn:schemas-upnp-org:device:InternetGatewayDevice:1
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -64,49 +82,88 @@ link_host() {  # link_host P NAME: veth from the bridge to namespace P-NAME, add
     ip -n "$ns" route add 239.0.0.0/8 dev lan0
 }
 
-start_gateway() {
-    local p=$1 dir=$2
-    ip netns add "$p-inet"
-    ip -n "$p-gw" link add wan0 type veth peer name wan0 netns "$p-inet"
-    ip -n "$p-gw" addr add 11.22.33.44/24 dev wan0
-    ip -n "$p-inet" addr add 11.22.33.1/24 dev wan0
-    ip -n "$p-gw" link set wan0 up
-    ip -n "$p-inet" link set wan0 up
-    ip -n "$p-inet" link set lo up
-    ip -n "$p-gw" route add default via 11.22.33.1
-    ip netns exec "$p-gw" sysctl -qw net.ipv4.ip_forward=1
-    ip netns exec "$p-gw" nft -f - <<'EOF'
+# wire_gateway P HOST WAN_NS ADDRESS PEER: P-HOST's WAN veth wan0 (ADDRESS/24) to a namespace
+# P-WAN_NS of its own (PEER/24), default route via PEER, forwarding on, and the nftables chains
+# miniupnpd expects, in P-HOST's own namespace. `forward` drops by default; it accepts the
+# replies of established connections and what miniupnpd accepts in its chain `miniupnpd` (the
+# mapped ports, new connections only); anything else from the LAN gets "net unreachable" at once
+# (no masquerading: the WAN side could not answer), as before the client had a default route.
+wire_gateway() {
+    local p=$1 h=$2 wan=$3 address=$4 peer=$5
+    ip netns add "$p-$wan"
+    ip -n "$p-$h" link add wan0 type veth peer name wan0 netns "$p-$wan"
+    ip -n "$p-$h" addr add "$address/24" dev wan0
+    ip -n "$p-$wan" addr add "$peer/24" dev wan0
+    ip -n "$p-$h" link set wan0 up
+    ip -n "$p-$wan" link set wan0 up
+    ip -n "$p-$wan" link set lo up
+    ip -n "$p-$h" route add default via "$peer"
+    ip netns exec "$p-$h" sysctl -qw net.ipv4.ip_forward=1
+    ip netns exec "$p-$h" nft -f - <<'EOF'
 table inet filter {
     chain miniupnpd { }
     chain prerouting_miniupnpd { }
     chain postrouting_miniupnpd { }
-    chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
+    chain forward {
+        type filter hook forward priority 0; policy drop;
+        ct state established,related accept
+        jump miniupnpd
+        iifname "lan0" reject with icmpx type no-route
+    }
     chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
     chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
 }
 EOF
-    cat >"$dir/miniupnpd.conf" <<EOF
-ext_ifname=wan0
-listening_ip=lan0
-port=5000
-enable_upnp=yes
-enable_natpmp=no
-secure_mode=no
-system_uptime=yes
-uuid=$(cat /proc/sys/kernel/random/uuid)
-friendly_name=upnpy lab gateway
-allow 1024-65535 $NET.0/24 1-65535
-deny 0-65535 0.0.0.0/0 0-65535
-EOF
-    run_gateway "$p" "$dir"
 }
 
-# The daemons `restart` can bring back run from these two functions only, so that a restart
-# uses exactly the command line of the first start. A restart appends to the same log.
-run_gateway() {  # run_gateway P DIR: miniupnpd in the background, in P-gw, configured by DIR
+gateway_conf() {  # gateway_conf FILE FRIENDLY_NAME [LINE...]: one miniupnpd's config
+    local file=$1 name=$2
+    shift 2
+    printf '%s\n' "ext_ifname=wan0" "listening_ip=lan0" "port=5000" "enable_upnp=yes" \
+        "enable_natpmp=no" "secure_mode=no" "system_uptime=yes" \
+        "uuid=$(cat /proc/sys/kernel/random/uuid)" "friendly_name=$name" "$@" \
+        "allow 1024-65535 $NET.0/24 1-65535" "deny 0-65535 0.0.0.0/0 0-65535" >"$file"
+}
+
+start_gateway() {
     local p=$1 dir=$2
-    ip netns exec "$p-gw" miniupnpd -f "$dir/miniupnpd.conf" -d -P "$dir/miniupnpd.pid" \
-        >>"$dir/miniupnpd.log" 2>&1 &
+    wire_gateway "$p" gw inet "$WAN_IP" "$INET_IP"
+    gateway_conf "$dir/miniupnpd.conf" "upnpy lab gateway"
+    run_gateway "$p" "$dir" gw
+}
+
+# The second gateway: IGD:1 behind carrier-grade NAT. Observed with miniupnpd 2.3.1 here
+# (tests/interop/test_lab_gateways.py checks it): GetStatusInfo says Connected (ERROR_NONE);
+# GetExternalIPAddress answers NewExternalIPAddress "" (empty, not its 100.64.0.2; its log:
+# "private/reserved address 100.64.0.2 is not suitable for external IP"); AddPortMapping is
+# refused with fault 501 ActionFailed whatever the lease (log at start: "Reserved / private IP
+# address 100.64.0.2 on ext interface wan0: Port forwarding is impossible"), so
+# GetGenericPortMappingEntry 0 is 713; `upnpc -a` says "failed with code 501 (Action Failed)".
+# Its description is InternetGatewayDevice:1 / WANDevice:1 / WANConnectionDevice:1 /
+# WANIPConnection:1 (control /ctl/IPConn), yet it answers M-SEARCHes for InternetGatewayDevice:2
+# and WANIPConnection:2 as well. With both gateways up, `upnpc -m lan0` lists both and picks the
+# first one (the one with an external address). Its own uuid, its own nftables chains.
+build_gateway2() {
+    local p=$1 dir=$2
+    wire_gateway "$p" gw2 cgn "$GW2_WAN_IP" "$CGN_IP"
+    gateway_conf "$dir/miniupnpd-gw2.conf" "upnpy lab cgnat gateway" "force_igd_desc_v1=yes"
+    [ "$GW2" = 1 ] && run_gateway "$p" "$dir" gw2
+    return 0
+}
+
+# The daemons `restart` can bring back run from these functions only, so that a restart
+# uses exactly the command line of the first start. A restart appends to the same log.
+gateway_files() {  # gateway_files DIR HOST: the path of HOST's miniupnpd files, less .conf/.pid/.log
+    case $2 in
+        gw) echo "$1/miniupnpd" ;;
+        *) echo "$1/miniupnpd-$2" ;;
+    esac
+}
+
+run_gateway() {  # run_gateway P DIR HOST: miniupnpd in the background, in P-HOST, configured by DIR
+    local p=$1 h=$3 f
+    f=$(gateway_files "$2" "$h")
+    ip netns exec "$p-$h" miniupnpd -f "$f.conf" -d -P "$f.pid" >>"$f.log" 2>&1 &
 }
 
 run_media_server() {  # run_media_server P DIR: minidlna in the background, in P-dms
@@ -171,25 +228,63 @@ with wave.open(sys.argv[1], "wb") as w:
     done
 }
 
-# Wait until all three devices answer M-SEARCH in the client namespace; record the light's
-# LOCATION (its UDN, and so its description path, is new at every start).
+# ssdp_wait P ST SECONDS TEXT...: from the client namespace, send an M-SEARCH for ST (MX 1) every
+# half second until, for each TEXT, a reply's LOCATION contains it; print the LOCATIONs seen.
+# Fails after SECONDS. (A plain socket: it returns as soon as the devices answered.)
+ssdp_wait() {
+    local p=$1
+    shift
+    ip netns exec "$p-cl" python3 - "$@" <<'EOF'
+import socket, sys, time
+st, deadline, wanted = sys.argv[1], time.monotonic() + float(sys.argv[2]), sys.argv[3:]
+search = ('M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\n'
+          f"MX: 1\r\nST: {st}\r\n\r\n").encode()
+seen, resend = [], 0.0
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+    while (now := time.monotonic()) < deadline:
+        if now >= resend:
+            try:
+                sock.sendto(search, ("239.255.255.250", 1900))
+            except OSError:
+                pass
+            resend = now + 0.5
+        sock.settimeout(max(min(resend, deadline) - now, 0.01))
+        try:
+            reply = sock.recv(65536).decode("latin-1")
+        except socket.timeout:
+            continue
+        for line in reply.split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "location" and value.strip() not in seen:
+                seen.append(value.strip())
+        if all(any(text in location for location in seen) for text in wanted):
+            break
+print("\n".join(seen))
+sys.exit(0 if all(any(text in location for location in seen) for text in wanted) else 1)
+EOF
+}
+
+# Wait until all three devices (four with UPNPY_LAB_GW2=1, and the crowd) answer M-SEARCH in the
+# client namespace, and until minidlna has scanned its tracks (it answers before); record the
+# light's LOCATION (its UDN, and so its description path, is new at every start).
 wait_ready() {
-    local p=$1 dir=$2 seen="" i ip missing="" tries=$((15 + CROWD / 2))
-    for i in $(seq 1 "$tries"); do
-        seen="$seen $(ip netns exec "$p-cl" gssdp-discover -i lan0 -t upnp:rootdevice --timeout=3 2>/dev/null \
-            | sed -n 's/^ *Location: *//p' | tr '\n' ' ')"
-        missing=""
-        for ip in $(crowd_ips); do
-            grep -qF "http://$ip:8200/" <<<"$seen" || missing="$missing $ip"
-        done
-        if grep -q "$NET.1:5000/" <<<"$seen" && grep -q "$NET.3:8200/" <<<"$seen" \
-            && grep -q "$NET.4:49200/" <<<"$seen" && [ -z "$missing" ]; then
-            LIGHT_URL=$(tr ' ' '\n' <<<"$seen" | grep "$NET.4:49200/" | head -n 1)
-            return 0
-        fi
+    local p=$1 dir=$2 seen ip want missing=""
+    want="http://$NET.${ADDR[gw]}:5000/ http://$NET.${ADDR[dms]}:8200/ http://$NET.${ADDR[lt]}:49200/"
+    [ "$GW2" = 0 ] || want="$want http://$NET.${ADDR[gw2]}:5000/"
+    for ip in $(crowd_ips); do want="$want http://$ip:8200/"; done
+    # shellcheck disable=SC2086
+    if ! seen=$(ssdp_wait "$p" upnp:rootdevice $((45 + 3 * CROWD / 2)) $want); then
+        for ip in $want; do grep -qF "$ip" <<<"$seen" || missing="$missing $ip"; done
+        log "not every device answered M-SEARCH; missing:$missing"
+        return 1
+    fi
+    LIGHT_URL=$(grep -F "http://$NET.${ADDR[lt]}:49200/" <<<"$seen" | head -n 1)
+    for _ in $(seq 1 150); do
+        grep -q "Initial file scan completed" "$dir/minidlna.out" 2>/dev/null && return 0
+        sleep 0.1
     done
-    log "not every device answered M-SEARCH; seen:$seen"
-    [ -z "$missing" ] || log "crowd hosts that never answered:$missing"
+    log "minidlna did not finish scanning its media within 15 s"
     return 1
 }
 
@@ -198,12 +293,16 @@ cmd_up() {
     cmd_packages
     cmd_clean stale
     mkdir -p "$LABS"
-    local p dir
+    local p dir built
     case $CROWD in
         '' | *[!0-9]*) die "UPNPY_LAB_CROWD must be a number of hosts (0..150), not '$CROWD'" ;;
     esac
     CROWD=$((10#$CROWD))
     [ "$CROWD" -le 150 ] || die "UPNPY_LAB_CROWD=$CROWD: at most 150 crowd hosts (10.77.0.101..250)"
+    case $GW2 in
+        0 | 1) ;;
+        *) die "UPNPY_LAB_GW2 must be 0 (the second gateway on demand) or 1 (running), not '$GW2'" ;;
+    esac
     p=u$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
     dir=$(cd "$LABS" && pwd)/$p
     mkdir -p "$dir"
@@ -217,28 +316,44 @@ UPNPY_LAB_CLIENT_IP=$NET.2
 UPNPY_LAB_GW_IP=$NET.1
 UPNPY_LAB_DMS_IP=$NET.3
 UPNPY_LAB_LIGHT_IP=$NET.4
-UPNPY_LAB_WAN_IP=11.22.33.44
+UPNPY_LAB_WAN_IP=$WAN_IP
 UPNPY_LAB_GW_URL=http://$NET.1:5000/rootDesc.xml
+UPNPY_LAB_INET_NS=$p-inet
+UPNPY_LAB_INET_IP=$INET_IP
+UPNPY_LAB_GW2_NS=$p-gw2
+UPNPY_LAB_GW2_IP=$NET.5
+UPNPY_LAB_GW2_URL=http://$NET.5:5000/rootDesc.xml
+UPNPY_LAB_GW2_WAN_IP=$GW2_WAN_IP
+UPNPY_LAB_CGN_NS=$p-cgn
+UPNPY_LAB_GW2=$GW2
 UPNPY_LAB_DMS_URL=http://$NET.3:8200/rootDesc.xml
 UPNPY_LAB_TRACKS=$TRACKS
 UPNPY_LAB_CROWD=$CROWD
 UPNPY_LAB_CROWD_IPS=$(crowd_ips | tr -s ' ' ',' | sed 's/,$//')
 EOF
     log "building lab $p in $dir"
-    if ! (
+    # Not `if ! ( ... )`: in a condition, `set -e` would be ignored inside the subshell.
+    set +e
+    (
         set -e
         ip netns add "$p-br"
         ip -n "$p-br" link add br0 type bridge
         ip -n "$p-br" link set br0 up
         ip -n "$p-br" link set lo up
         for h in $HOSTS; do link_host "$p" "$h"; done
+        # Replies to connections from the WAN side (through a mapping) go back via the gateway.
+        ip -n "$p-cl" route add default via "$NET.${ADDR[gw]}"
         start_gateway "$p" "$dir"
+        build_gateway2 "$p" "$dir"
         start_media_server "$p" "$dir"
         start_light "$p" "$dir"
         start_crowd "$p" "$dir"
         wait_ready "$p" "$dir"
         echo "UPNPY_LAB_LIGHT_URL=$LIGHT_URL" >>"$dir/lab.env"
-    ); then
+    )
+    built=$?
+    set -e
+    if [ "$built" != 0 ]; then
         log "bring-up failed; daemon logs:"
         show_logs "$dir"
         cmd_down "$dir"
@@ -289,9 +404,9 @@ cmd_down() {
     for pid in $(ip netns pids "$p-lt" 2>/dev/null || true); do
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = gupnp-network-l ] && kill "$pid" 2>/dev/null || true
     done
-    for ns in lt dms gw cl inet br; do kill_namespace_pids "$p-$ns"; done
+    for ns in lt dms gw gw2 cl inet cgn br; do kill_namespace_pids "$p-$ns"; done
     kill_crowd "$p"
-    for ns in lt dms gw cl inet br; do ip netns del "$p-$ns" 2>/dev/null || true; done
+    for ns in lt dms gw gw2 cl inet cgn br; do ip netns del "$p-$ns" 2>/dev/null || true; done
     log "lab $p torn down (logs kept in $dir)"
 }
 
@@ -314,7 +429,8 @@ cmd_clean() {
 
 show_logs() {
     local dir=$1 f
-    for f in "$dir"/miniupnpd.log "$dir"/minidlna.log "$dir"/minidlna.out "$dir"/light.log; do
+    for f in "$dir"/miniupnpd.log "$dir"/miniupnpd-gw2.log "$dir"/minidlna.log \
+        "$dir"/minidlna.out "$dir"/light.log; do
         [ -f "$f" ] || continue
         echo "----- $f (last 15 lines)" >&2
         grep -v -e 'netlink' -e 'recv' "$f" | tail -n 15 >&2 || true
@@ -333,15 +449,19 @@ cmd_exec() {
     ip netns exec "$ns" env $(cat "$dir/lab.env") "$@"
 }
 
+daemon_pids() {  # daemon_pids NS COMM: the pids of the COMM processes in namespace NS
+    local pid
+    for pid in $(ip netns pids "$1" 2>/dev/null || true); do
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; then printf '%s ' "$pid"; fi
+    done
+}
+
 # stop_daemon NS COMM: TERM (and CONT, should it be frozen) every COMM process in namespace NS,
 # short waits, then KILL; return once none is left.
 stop_daemon() {
-    local ns=$1 comm=$2 sig pid pids
+    local ns=$1 comm=$2 sig pids
     for sig in TERM TERM TERM TERM TERM TERM TERM TERM TERM TERM KILL KILL KILL; do
-        pids=""
-        for pid in $(ip netns pids "$ns" 2>/dev/null || true); do
-            if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]; then pids="$pids $pid"; fi
-        done
+        pids=$(daemon_pids "$ns" "$comm")
         [ -n "$pids" ] || return 0
         # shellcheck disable=SC2086
         kill -"$sig" $pids 2>/dev/null || true
@@ -352,33 +472,45 @@ stop_daemon() {
     die "$comm in $ns does not stop"
 }
 
-# Restart the gateway (gw) or the media server (dms) of a running lab, exactly as `up` started
-# it (same config, pid file and log, appended to); then wait until its description answers,
-# fetched from the lab's client namespace. miniupnpd leaves the nftables chains in place. The
-# light cannot come back this way: it gets a new description URL at every start.
-cmd_restart() {
-    local dir=${1:?usage: lab.sh restart DIR gw|dms} daemon=${2:-} p ns comm pidfile url
+# Start, stop or restart the gateway (gw), the second gateway (gw2) or the media server (dms) of
+# a running lab, exactly as `up` starts it (same config, pid file and log, appended to). `start`
+# and `restart` return once it answers, from the lab's client namespace: its description for gw
+# and dms, an M-SEARCH for InternetGatewayDevice:1 for gw2. miniupnpd leaves the nftables chains
+# in place. The light cannot come back this way: it gets a new description URL at every start.
+cmd_daemon() {
+    local action=$1 dir=${2:?usage: lab.sh $1 DIR gw|gw2|dms} daemon=${3:-} p ns comm pidfile url
     [ -f "$dir/lab.env" ] || die "$dir is not a lab folder"
     dir=$(cd "$dir" && pwd)
     p=$(basename "$dir")
     case $daemon in
-        gw) comm=miniupnpd pidfile=$dir/miniupnpd.pid url=http://$NET.${ADDR[gw]}:5000/rootDesc.xml ;;
-        dms) comm=minidlnad pidfile=$dir/minidlna.pid url=http://$NET.${ADDR[dms]}:8200/rootDesc.xml ;;
-        *) die "usage: lab.sh restart DIR gw|dms" ;;
+        gw | gw2) comm=miniupnpd pidfile=$(gateway_files "$dir" "$daemon").pid ;;
+        dms) comm=minidlnad pidfile=$dir/minidlna.pid ;;
+        *) die "usage: lab.sh $action DIR gw|gw2|dms" ;;
     esac
+    url=http://$NET.${ADDR[$daemon]}:$([ "$daemon" = dms ] && echo 8200 || echo 5000)/rootDesc.xml
     ns=$p-$daemon
     ip netns pids "$ns" >/dev/null 2>&1 || die "lab $p has no namespace $ns"
-    stop_daemon "$ns" "$comm"
-    rm -f "$pidfile"  # left behind by a killed daemon: both refuse to start while its pid lives
-    case $daemon in
-        gw) run_gateway "$p" "$dir" ;;
-        dms) run_media_server "$p" "$dir" ;;
-    esac
-    for _ in $(seq 1 150); do
-        ip netns exec "$p-cl" curl -sf -o /dev/null --max-time 1 "$url" && return 0
-        sleep 0.1
-    done
-    die "$comm did not answer $url within 15 s of its restart"
+    if [ "$action" != start ]; then
+        stop_daemon "$ns" "$comm"
+        rm -f "$pidfile"  # left behind by a killed daemon: both refuse to start while its pid lives
+    fi
+    [ "$action" != stop ] || return 0
+    if [ -z "$(daemon_pids "$ns" "$comm")" ]; then
+        rm -f "$pidfile"
+        case $daemon in
+            gw | gw2) run_gateway "$p" "$dir" "$daemon" ;;
+            dms) run_media_server "$p" "$dir" ;;
+        esac
+    fi
+    if [ "$daemon" = gw2 ]; then
+        ssdp_wait "$p" "$IGD1" 15 "$url" >/dev/null && return 0
+    else
+        for _ in $(seq 1 150); do
+            ip netns exec "$p-cl" curl -sf -o /dev/null --max-time 1 "$url" && return 0
+            sleep 0.1
+        done
+    fi
+    die "$comm did not answer (${url%/rootDesc.xml}) within 15 s of its $action"
 }
 
 RUN_DIR=""
@@ -399,6 +531,6 @@ case ${1:-} in
     exec) shift; cmd_exec "$@" ;;
     run) shift; cmd_run "$@" ;;
     clean) need_root; cmd_clean ;;
-    restart) need_root; shift; cmd_restart "$@" ;;
-    *) sed -n '2,11p' "$0" >&2; exit 2 ;;
+    restart | start | stop) need_root; cmd_daemon "$@" ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac

@@ -53,6 +53,13 @@ def lab() -> Lab:
         dms_url=env["UPNPY_LAB_DMS_URL"],
         light_url=env["UPNPY_LAB_LIGHT_URL"],
         tracks=int(env["UPNPY_LAB_TRACKS"]),
+        inet_ns=env["UPNPY_LAB_INET_NS"],
+        inet_ip=env["UPNPY_LAB_INET_IP"],
+        gw2_ns=env["UPNPY_LAB_GW2_NS"],
+        gw2_ip=env["UPNPY_LAB_GW2_IP"],
+        gw2_url=env["UPNPY_LAB_GW2_URL"],
+        gw2_wan_ip=env["UPNPY_LAB_GW2_WAN_IP"],
+        cgn_ns=env["UPNPY_LAB_CGN_NS"],
     )
 
 

@@ -1,9 +1,13 @@
 """Helpers the interop tests share: the lab record, polling, and the lab's daemons."""
 
 import contextlib
+import json
 import os
 import signal
+import socket
 import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +17,23 @@ from urllib.parse import urlsplit
 LAB_SH = Path(__file__).resolve().parents[2] / "lab" / "lab.sh"
 
 #: The lab's daemons by host (the namespace suffix), as /proc/PID/comm names them (15 chars).
-DAEMONS = {"gw": "miniupnpd", "dms": "minidlnad", "lt": "gupnp-network-l"}
+DAEMONS = {"gw": "miniupnpd", "dms": "minidlnad", "lt": "gupnp-network-l", "gw2": "miniupnpd"}
+
+#: Run in another namespace of the lab by :meth:`Lab.connect_from_wan`: one TCP connection,
+#: the bytes given sent, then everything read until the peer closes; the outcome as JSON.
+_WAN_CLIENT = """
+import json, socket, sys
+host, port, timeout, data = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+try:
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(data.encode("latin-1"))
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    print(json.dumps({"received": received.decode("latin-1")}))
+except OSError as exc:
+    print(json.dumps({"error": type(exc).__name__, "errno": exc.errno, "message": str(exc)}))
+"""
 
 
 @dataclass(frozen=True)
@@ -30,15 +50,27 @@ class Lab:
     dms_url: str
     light_url: str
     tracks: int
+    #: The first gateway's WAN side ("the internet"): its namespace, and its address there
+    #: (the source address a connection from it shows once forwarded through a mapping).
+    inet_ns: str
+    inet_ip: str
+    #: The second gateway: miniupnpd as InternetGatewayDevice:1 behind carrier-grade NAT (its WAN
+    #: address 100.64.0.2, towards the carrier's namespace ``cgn_ns``). Its daemon runs on
+    #: demand (:meth:`running`) unless the lab was built with ``UPNPY_LAB_GW2=1``.
+    gw2_ns: str
+    gw2_ip: str
+    gw2_url: str
+    gw2_wan_ip: str
+    cgn_ns: str
 
-    def nft_nat_rules(self) -> str:
-        """The gateway's miniupnpd NAT chain, as ``nft`` lists it."""
+    def nft_nat_rules(self, host: str = "gw") -> str:
+        """A gateway's miniupnpd NAT chain, as ``nft`` lists it (``gw`` or ``gw2``)."""
         return subprocess.run(
             [
                 "ip",
                 "netns",
                 "exec",
-                self.gw_ns,
+                self.namespace(host),
                 "nft",
                 "list",
                 "chain",
@@ -61,7 +93,7 @@ class Lab:
         return self.gw_ns[: -len("-gw")]
 
     def namespace(self, host: str) -> str:
-        """The namespace of *host* (``gw``, ``dms`` or ``lt``)."""
+        """The namespace of *host* (``gw``, ``gw2``, ``dms`` or ``lt``)."""
         if host not in DAEMONS:
             raise ValueError(f"no daemon host {host!r} in the lab (one of {sorted(DAEMONS)})")
         return f"{self.prefix}-{host}"
@@ -110,21 +142,85 @@ class Lab:
                     os.kill(pid, signal.SIGCONT)
 
     def restart(self, host: str) -> None:
-        """Restart the gateway (``gw``) or the media server (``dms``) as ``lab.sh up`` started it.
+        """Restart a gateway (``gw``, ``gw2``) or the media server (``dms``) as ``lab.sh`` does.
 
         ``lab.sh restart`` stops the daemon if it still runs, starts it with the same command
-        line, and returns once its description answers (or fails after 15 s). The light has no
-        restart: its description URL changes at every start.
+        line, and returns once it answers (its description; for ``gw2`` an M-SEARCH for
+        InternetGatewayDevice:1), or fails after 15 s. The light has no restart: its
+        description URL changes at every start.
         """
+        self._lab_sh("restart", host)
+
+    def start(self, host: str) -> None:
+        """Start *host*'s daemon (``gw``, ``gw2``, ``dms``) unless it runs; wait till it answers."""
+        self._lab_sh("start", host)
+
+    def stop(self, host: str) -> None:
+        """Stop *host*'s daemon (``gw``, ``gw2``, ``dms``); return once it is gone."""
+        self._lab_sh("stop", host)
+
+    @contextlib.contextmanager
+    def running(self, host: str) -> Iterator[None]:
+        """*host*'s daemon running inside the block; stopped after it if it was started here.
+
+        For the second gateway (``gw2``), which runs on demand: outside such a block discovery
+        finds the lab's three usual devices. In a lab built with ``UPNPY_LAB_GW2=1`` it runs
+        all along and is left running.
+        """
+        started = not self.daemon_pids(host)
+        if started:
+            self.start(host)
+        try:
+            yield
+        finally:
+            if started:
+                self.stop(host)
+
+    def _lab_sh(self, action: str, host: str) -> None:
         self.namespace(host)
         done = subprocess.run(
-            [str(LAB_SH), "restart", self.folder, host],
+            [str(LAB_SH), action, self.folder, host],
             capture_output=True,
             text=True,
             timeout=60,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"lab.sh restart {host} failed: {done.stderr.strip()}")
+            raise RuntimeError(f"lab.sh {action} {host} failed: {done.stderr.strip()}")
+
+    def connect_from_wan(
+        self, port: int, data: bytes = b"", host: str = "", timeout: float = 5.0
+    ) -> dict:
+        """One TCP connection from the first gateway's WAN side (the ``inet`` namespace).
+
+        Connects to *host* (by default the gateway's WAN address, :attr:`wan_ip`) on *port*,
+        sends *data*, reads until the peer closes. Returns ``{"received": bytes}``, or
+        ``{"error": "ConnectionRefusedError", "errno": 111, "message": ...}`` when the
+        connection fails. The client is a Python process run with ``ip netns exec``: only this
+        lab's namespace, which has no route beyond the gateway's WAN link.
+        """
+        done = subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                self.inet_ns,
+                sys.executable,
+                "-c",
+                _WAN_CLIENT,
+                host or self.wan_ip,
+                str(port),
+                str(timeout),
+                data.decode("latin-1"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=timeout + 30,
+        )
+        outcome = json.loads(done.stdout)
+        if "received" in outcome:
+            outcome["received"] = outcome["received"].encode("latin-1")
+        return dict(outcome)
 
     def unread_requests(self, host: str, port: int) -> int:
         """Bytes waiting unread in *host*'s TCP connections on local *port* (``ss``)."""
@@ -211,3 +307,32 @@ def add_mapping(wan, lab: Lab, port: int, description: str, protocol: str = "TCP
         NewPortMappingDescription=description,
         NewLeaseDuration=3600,
     )
+
+
+class TcpServer:
+    """A TCP server in the client namespace: answers each connection with the peer's address."""
+
+    def __init__(self, address, port):
+        self.sock = socket.create_server((address, port))
+        self.sock.settimeout(0.1)
+        self.peers = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="wan-target")
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                conn, peer = self.sock.accept()
+            except socket.timeout:
+                continue
+            with conn:
+                conn.settimeout(5)
+                conn.recv(100)
+                self.peers.append(peer[0])
+                conn.sendall(f"hello {peer[0]}".encode())
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()

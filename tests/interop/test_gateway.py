@@ -4,9 +4,10 @@ list them, keep one alive past its lease, and clean up."""
 import time
 
 import pytest
-from labtools import wait_for
+from labtools import TcpServer, wait_for
 
 import upnpy
+from upnpy import _gateway
 
 PORT = 28480  # ports no other interop test maps
 LISTED = range(28490, 28495)
@@ -110,3 +111,42 @@ def test_traffic_counters_are_read(gateway):
     first = gateway.traffic()
     assert all(isinstance(v, int) and v >= 0 for v in vars(first).values())
     assert gateway.traffic().packets_received >= first.packets_received
+
+
+# --- end to end, and the second gateway (IGD:1 behind carrier-grade NAT) --------------------
+
+WAN_PORT = 28482
+
+
+def test_forward_lets_a_connection_from_the_internet_in_and_closes_it_after(gateway, lab):
+    server = TcpServer(lab.client_ip, WAN_PORT)
+    try:
+        with gateway.forward(WAN_PORT) as mapping:
+            host, port = mapping.external_address
+            assert lab.connect_from_wan(port, b"ping", host=host) == {
+                "received": f"hello {lab.inet_ip}".encode()
+            }
+        assert wait_for(lambda: f"dport {WAN_PORT} " not in lab.nft_nat_rules())
+        refused = lab.connect_from_wan(WAN_PORT, b"ping")
+        assert refused.get("error") == "ConnectionRefusedError", refused
+        assert server.peers == [lab.inet_ip]  # one connection got in, the later one did not
+    finally:
+        server.close()
+
+
+def test_the_igd1_gateway_behind_carrier_grade_nat(lab):
+    with lab.running("gw2"), upnpy.Gateway(upnpy.Device(lab.gw2_url)) as cgnat:
+        assert cgnat.connection.service_type == "urn:schemas-upnp-org:service:WANIPConnection:1"
+        assert cgnat.status.connected and cgnat.external_ip == ""  # 100.64/10: not external
+        assert _gateway._rank(cgnat.external_ip, True) == 2  # below a public gateway
+        with pytest.raises(upnpy.ActionError) as info:
+            cgnat.add_port_mapping(WAN_PORT)
+        assert info.value.code == 501  # miniupnpd maps nothing without an external address
+        assert cgnat.port_mappings() == []
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_find_picks_the_public_gateway_whichever_answers_first(lab, attempt):
+    with lab.running("gw2"), upnpy.Gateway.find(timeout=3.0) as found:
+        assert found.device.location == lab.gw_url
+        assert found.external_ip == lab.wan_ip
