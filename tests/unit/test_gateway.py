@@ -1,6 +1,6 @@
 """upnpy.Gateway against a loopback gateway serving the lab's miniupnpd documents
 (tests/fakes.py): defaults, the 718/725 fallbacks, listing, forward() and its renewal.
-The real gateway, end to end, is in tests/interop/test_gateway.py."""
+The real gateway, end to end, is in tests/interop/test_forwarding.py."""
 
 import datetime
 import threading
