@@ -278,7 +278,7 @@ class Gateway:
                 continue
             root = next(iter(parse_xml(listing.encode("utf-8")).values()))
             for entry in children(root, "PortMappingEntry"):
-                fields = {f"New{key}": text(entry, key) for key in _LISTING_FIELDS}
+                fields = {f"New{key}": text(entry, f"New{key}") for key in _LISTING_FIELDS}
                 mappings.append(_mapping(fields, external_ip))
         return mappings
 

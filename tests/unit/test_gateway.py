@@ -285,3 +285,44 @@ def test_every_connection_device_is_considered_and_the_connected_one_wins():
             assert upnpy.Gateway(gateway.device).connection.name == "WANIPConnection"  # by type
     finally:
         fake.close()
+
+
+def test_a_gateway_with_500_mappings_lists_them_all(fake, gateway):
+    def entry(request):
+        index = int(sent(request)["NewPortMappingIndex"])
+        if index >= 500:
+            return 500, soap_fault(714, "NoSuchEntryInArray")  # some gateways end with 714
+        out = [("NewExternalPort", str(10000 + index)), ("NewProtocol", "UDP"), ("NewEnabled", "0")]
+        return 200, soap_response(WANIP2, "GetGenericPortMappingEntry", out)
+
+    fake.answers[(CTL, "GetGenericPortMappingEntry")] = entry
+    with pytest.warns(upnpy.UPnPWarning):  # the entries leave out most out-arguments
+        mappings = gateway.port_mappings()
+    assert [m.external_port for m in mappings] == list(range(10000, 10500))
+    assert all(m.enabled is False and m.protocol == "UDP" for m in mappings)
+
+
+def test_a_v2_gateway_without_generic_entries_is_listed_by_its_xml_listing(fake, gateway):
+    fake.answers[(CTL, "GetGenericPortMappingEntry")] = (500, soap_fault(401, "Invalid Action"))
+    listing = (
+        '<?xml version="1.0"?><p:PortMappingList xmlns:p="urn:schemas-upnp-org:gw:WANIPConnection">'
+        "<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost><p:NewExternalPort>8080"
+        "</p:NewExternalPort><p:NewProtocol>TCP</p:NewProtocol><p:NewInternalPort>80"
+        "</p:NewInternalPort><p:NewInternalClient>10.77.0.2</p:NewInternalClient><p:NewEnabled>1"
+        "</p:NewEnabled><p:NewDescription>web &amp; co</p:NewDescription><p:NewLeaseTime>600"
+        "</p:NewLeaseTime></p:PortMappingEntry></p:PortMappingList>"
+    )
+
+    def listed(request):
+        protocol = sent(request)["NewProtocol"]
+        out = [("NewPortListing", listing if protocol == "TCP" else "")]
+        return 200, soap_response(WANIP2, "GetListOfPortMappings", out)
+
+    fake.answers[(CTL, "GetListOfPortMappings")] = listed
+    (mapping,) = gateway.port_mappings()
+    assert (mapping.external_port, mapping.internal_port, mapping.description, mapping.lease) == (
+        8080,
+        80,
+        "web & co",
+        600,
+    )
