@@ -150,3 +150,13 @@ def test_find_picks_the_public_gateway_whichever_answers_first(lab, attempt):
     with lab.running("gw2"), upnpy.Gateway.find(timeout=3.0) as found:
         assert found.device.location == lab.gw_url
         assert found.external_ip == lab.wan_ip
+
+
+def test_a_mapping_the_gateway_lost_is_made_again(gateway, lab):
+    with gateway.forward(PORT, lease=4):
+        # The gateway forgets it (miniupnpd keeps its rules over a restart, so it is removed
+        # behind forward()'s back, as a reboot of a home router would).
+        gateway.connection.DeletePortMapping("", PORT, "TCP")
+        assert rule(lab, PORT) not in lab.nft_nat_rules()
+        assert wait_for(lambda: rule(lab, PORT) in lab.nft_nat_rules(), timeout=10)
+    assert wait_for(lambda: rule(lab, PORT) not in lab.nft_nat_rules())
