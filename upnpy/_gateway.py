@@ -44,6 +44,8 @@ IGD_SEARCH = "urn:schemas-upnp-org:device:InternetGatewayDevice:1"
 CONNECTION_SERVICES = ("WANIPConnection:2", "WANIPConnection:1", "WANPPPConnection:1")
 #: Lease asked for when the caller names none, and the renewal margin of forward().
 DEFAULT_LEASE = 3600
+#: Seconds before a failed renewal is tried again (never a busy loop).
+RETRY = 10.0
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _SAME = -1  # external_port default: the internal port
 
@@ -469,8 +471,8 @@ class Forwarding:
                     mapping.lease,
                 )
             except UPnPError as exc:  # retried, never in a busy loop
-                log.warning("%r: renewal failed (%s); trying again in %d s", self, exc, 10)
-                self._schedule(10.0)
+                log.warning("%r: renewal failed (%s); trying again in %g s", self, exc, RETRY)
+                self._schedule(RETRY)
                 return
         log.debug("%r: renewed", self)
         self._schedule(_renewal_delay(mapping.lease))

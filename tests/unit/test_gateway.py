@@ -326,3 +326,25 @@ def test_a_v2_gateway_without_generic_entries_is_listed_by_its_xml_listing(fake,
         "web & co",
         600,
     )
+
+
+def test_a_failed_renewal_is_retried_calmly_and_never_raised(fake, gateway, monkeypatch, caplog):
+    monkeypatch.setattr(_gateway, "RETRY", 0.3)
+    with gateway.forward(8080, lease=4):
+        fake.answers[(CTL, "AddPortMapping")] = (500, soap_fault(501, "Action Failed"))
+        threading.Event().wait(3.0)  # the first renewal at 2 s, then retries every 0.3 s
+    tries = len(calls(fake, "AddPortMapping")) - 1
+    assert 1 <= tries <= 6  # a few, spaced: not a busy loop
+    assert "renewal failed" in caplog.text
+    assert len(calls(fake, "DeletePortMapping")) == 1
+
+
+def test_mappings_still_open_are_removed_at_interpreter_exit(fake, gateway):
+    from upnpy._manager import manager
+
+    kept = gateway.forward(8080)
+    assert kept in manager.owners
+    manager.shutdown()  # what atexit runs
+    assert len(calls(fake, "DeletePortMapping")) == 1 and kept not in manager.owners
+    kept.remove()  # idempotent: nothing more is sent
+    assert len(calls(fake, "DeletePortMapping")) == 1
