@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 from ._exceptions import ActionError, UPnPError, UPnPWarning
 from ._manager import manager
 from ._proxy import Device, Service
-from ._ssdp import search
+from ._ssdp import _search
 from ._transport import local_address
 from ._xml import children, parse_xml, text
 
@@ -190,9 +190,10 @@ class Gateway:
         deadline = time.monotonic() + timeout
         best: Optional[Tuple[int, Gateway]] = None
         seen = set()
+        answers = _search(IGD_SEARCH, timeout, interfaces=interfaces)
         try:
-            for answer in search(IGD_SEARCH, timeout, interfaces=interfaces):
-                if answer.location in seen:
+            for answer in answers:
+                if answer is None or answer.location in seen:
                     continue
                 seen.add(answer.location)
                 left = deadline - time.monotonic()
@@ -212,6 +213,8 @@ class Gateway:
             if best is not None:
                 best[1].device.close()
             raise
+        finally:
+            answers.close()  # its sockets, now rather than when collected
         if best is None:
             raise GatewayNotFound(f"no Internet gateway answered within {timeout} s")
         return best[1]
