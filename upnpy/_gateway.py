@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
+from ._errors import translate
 from ._exceptions import ActionError, UPnPError, UPnPWarning
 from ._manager import manager
 from ._proxy import Device, Service
@@ -281,7 +282,8 @@ class Gateway:
             listing = str(answer.get("NewPortListing") or "")
             if not listing:
                 continue
-            root = next(iter(parse_xml(listing.encode("utf-8")).values()))
+            with translate(self.connection.control_url):  # a malformed listing: TransportError
+                root = next(iter(parse_xml(listing.encode("utf-8")).values()))
             for entry in children(root, "PortMappingEntry"):
                 fields = {f"New{key}": text(entry, f"New{key}") for key in _LISTING_FIELDS}
                 mappings.append(_mapping(fields, external_ip))

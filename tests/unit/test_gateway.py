@@ -348,3 +348,10 @@ def test_mappings_still_open_are_removed_at_interpreter_exit(fake, gateway):
     assert len(calls(fake, "DeletePortMapping")) == 1 and kept not in manager.owners
     kept.remove()  # idempotent: nothing more is sent
     assert len(calls(fake, "DeletePortMapping")) == 1
+
+
+def test_a_malformed_v2_listing_is_a_transport_error(fake, gateway):
+    fake.answers[(CTL, "GetGenericPortMappingEntry")] = (500, soap_fault(401, "Invalid Action"))
+    fake.answer(CTL, WANIP2, "GetListOfPortMappings", [("NewPortListing", "<p:Port")])
+    with pytest.raises(upnpy.TransportError, match="malformed XML"):
+        gateway.port_mappings()
