@@ -1,112 +1,255 @@
-"""discover(): SSDP search plus concurrent description fetches, under one deadline."""
+"""discover() and discover_iter(): SSDP search plus concurrent description fetches, under one
+deadline, optionally starting from the devices a cache file remembers.
+
+A device returned here holds no socket: its description connection is closed once read, and
+its own connections open on first use (so thousands of devices fit in 1024 descriptors).
+"""
 
 from __future__ import annotations
 
 import collections
 import logging
+import select
 import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Deque, Dict, Iterable, List, Optional, Set, Tuple
+from pathlib import Path
+from typing import Deque, Dict, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from . import _ssdp
+from ._cache import CachePath, Entry, Store, cache_path, configid_of, now
 from ._description import parse_device
-from ._exceptions import UPnPError
+from ._exceptions import DescriptionError, UPnPError
 from ._proxy import MAX_DESCRIPTION, Device
+from ._records import DeviceInfo
+from ._ssdp import SSDPResponse
 from ._transport import SocketTransport, fetch
 
-__all__ = ["discover"]
+__all__ = ["discover", "discover_iter", "describe"]
 
 log = logging.getLogger("upnpy")
 
-#: How long past the search deadline discover() waits for descriptions already being fetched.
+#: How long past the search deadline discovery waits for descriptions already being fetched.
 GRACE = 0.25
 #: Descriptions fetched at once.
 MAX_FETCHES = 8
-#: Distinct LOCATIONs fetched in one discover(); more are ignored (a flood of answers).
+#: Distinct LOCATIONs fetched in one discovery; more are ignored (a flood of answers).
 MAX_LOCATIONS = 512
+#: With a cache: how long the checks of cached devices may hold back the multicast search.
+CACHE_WAIT = 0.25
+#: Other LOCATIONs kept per UDN while one of its LOCATIONs is being fetched.
+_MAX_ALTERNATIVES = 4
 
 
-def _describe(location: str, deadline: float) -> Device:
+def _fetch_description(location: str, deadline: float) -> Tuple[bytes, DeviceInfo]:
+    """The description at *location*, as bytes and parsed; its connection is closed after."""
     transport = SocketTransport()
     try:
         data = fetch(transport, location, limit=MAX_DESCRIPTION, deadline=deadline)
-        return Device.from_info(parse_device(data, location), location, transport=transport)
-    except BaseException:
+    finally:
         transport.close()
-        raise
+    return data, parse_device(data, location)
+
+
+def describe(location: str, deadline: float) -> Device:
+    """Fetch and parse the root description at *location*, by the monotonic *deadline*.
+
+    :raises DescriptionError: when it cannot be fetched or parsed.
+    """
+    _, info = _fetch_description(location, deadline)
+    return Device.from_info(info, location)
+
+
+def _tree(info: DeviceInfo) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """Every device and service type, and every UDN, in the tree under *info*."""
+    types: List[str] = []
+    udns: List[str] = []
+    pending = [info]
+    while pending:
+        device = pending.pop()
+        types.append(device.device_type)
+        types.extend(service.service_type for service in device.services)
+        udns.append(device.udn)
+        pending.extend(device.devices)
+    return tuple(dict.fromkeys(types)), tuple(udns)
+
+
+class _Job(NamedTuple):
+    """One LOCATION to describe: from a search answer, or a cached device to check."""
+
+    claimed: str  # the UDN the answer or the cache claims for it
+    location: str
+    response: Optional[SSDPResponse] = None
+    entry: Optional[Entry] = None
+
+
+class _Found(NamedTuple):
+    device: Device
+    description: bytes
+
+
+def _run_job(job: _Job, deadline: float, store: Optional[Store]) -> _Found:
+    data, info = _fetch_description(job.location, deadline)
+    if job.entry is not None and info.udn != job.entry.udn:
+        raise DescriptionError(
+            f"now describes {info.udn}, not the cached {job.entry.udn}", url=job.location
+        )
+    documents = store.documents(info.udn) if store is not None else None
+    return _Found(Device.from_info(info, job.location, documents=documents), data)
 
 
 class _Describer:
-    """Fetches LOCATIONs on a thread pool, each once, and collects devices by UDN.
+    """Describes LOCATIONs on a thread pool, each once, and collects devices by UDN.
 
     Every finished fetch writes a byte to :attr:`wakeup`'s peer, so the SSDP receive loop
     (which selects on :attr:`wakeup` too) returns to the caller as soon as a device is ready.
+    While one LOCATION of a UDN is being fetched, other LOCATIONs claiming that UDN wait, and
+    are tried only if it fails (a device answering over IPv4 and IPv6 is described once).
     """
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, store: Optional[Store]) -> None:
         self.deadline = deadline
+        self.store = store
         self.wakeup, self._waker = socket.socketpair()
         self.wakeup.setblocking(False)
         self._waker.setblocking(False)
         self._pool = ThreadPoolExecutor(MAX_FETCHES, thread_name_prefix="upnpy-describe")
-        self._fetches: Dict[str, Future[Device]] = {}
-        self._done: Deque[Tuple[str, Future[Device]]] = collections.deque()  # not collected yet
+        self._fetches: Dict[str, Future[_Found]] = {}
+        self._done: Deque[Tuple[_Job, Future[_Found]]] = collections.deque()  # not collected
+        self._busy: Set[str] = set()  # claimed UDNs being fetched
+        self._waiting: Dict[str, Deque[_Job]] = {}  # more LOCATIONs for a busy UDN
+        self._checks: List[Future[_Found]] = []
         self._flooded = False
+        self.failed_checks: Set[str] = set()  # cached UDNs whose LOCATION did not answer
         self.devices: Dict[str, Device] = {}  # by UDN, in the order they became ready
 
-    def submit(self, location: str) -> None:
-        if location in self._fetches:
+    def submit(self, job: _Job) -> None:
+        if job.location in self._fetches or job.claimed in self.devices:
+            return
+        if job.claimed in self._busy:
+            waiting = self._waiting.setdefault(job.claimed, collections.deque())
+            if len(waiting) < _MAX_ALTERNATIVES:
+                waiting.append(job)
             return
         if len(self._fetches) >= MAX_LOCATIONS:  # a flood of made-up LOCATIONs
             if not self._flooded:
                 log.warning("discover: over %d LOCATIONs; the rest are ignored", MAX_LOCATIONS)
                 self._flooded = True
             return
-        future = self._pool.submit(_describe, location, self.deadline)
-        self._fetches[location] = future
-        future.add_done_callback(lambda done: self._finished(location, done))
+        future = self._pool.submit(_run_job, job, self.deadline, self.store)
+        self._fetches[job.location] = future
+        self._busy.add(job.claimed)
+        if job.entry is not None:
+            self._checks.append(future)
+        future.add_done_callback(lambda done: self._finished(job, done))
 
-    def _finished(self, location: str, future: Future[Device]) -> None:  # any thread
-        self._done.append((location, future))
+    def _finished(self, job: _Job, future: Future[_Found]) -> None:  # any thread
+        self._done.append((job, future))
         try:
             self._waker.send(b"\0")
-        except OSError:  # buffer full (already woken), or closed after discover() returned
+        except OSError:  # buffer full (already woken), or closed after discovery ended
             pass
 
-    def collect(self) -> None:
-        """Take in the fetches finished since the last call: a device, or a failure logged."""
+    def busy(self) -> bool:
+        """Whether a fetch is still running or not yet collected."""
+        return bool(self._done) or any(not f.done() for f in self._fetches.values())
+
+    def checking(self) -> bool:
+        """Whether a cached device's check is still running."""
+        return any(not f.done() for f in self._checks)
+
+    def wait(self, seconds: float) -> None:
+        """Wait up to *seconds* for a fetch to finish."""
+        if self._done:
+            return
+        select.select([self.wakeup], [], [], max(seconds, 0.0))
+        try:
+            self.wakeup.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def collect(self) -> List[Device]:
+        """Take in the fetches finished since the last call; return the new devices."""
+        new: List[Device] = []
         while self._done:
-            location, future = self._done.popleft()
-            if future.cancelled():
-                continue
-            try:
-                device = future.result()
-            except UPnPError as exc:
-                log.info("discover: left out %s: %s", location, exc)
-                continue
-            except Exception as exc:  # a bug must not break discovery either
-                log.warning("discover: left out %s: %r", location, exc, exc_info=True)
-                continue
+            job, future = self._done.popleft()
+            self._busy.discard(job.claimed)
+            device = self._take(job, future)
+            if device is not None:
+                new.append(device)
+            waiting = self._waiting.get(job.claimed)
+            if waiting and job.claimed not in self.devices:
+                self.submit(waiting.popleft())
+        return new
+
+    def _take(self, job: _Job, future: Future[_Found]) -> Optional[Device]:
+        if future.cancelled():
+            return None
+        try:
+            found = future.result()
+        except UPnPError as exc:
+            log.info("discover: left out %s: %s", job.location, exc)
+        except Exception as exc:  # a bug must not break discovery either
+            log.warning("discover: left out %s: %r", job.location, exc, exc_info=True)
+        else:
+            device = found.device
             if device.udn in self.devices:
                 device.close()
-            else:
-                self.devices[device.udn] = device
+                return None
+            self.devices[device.udn] = device
+            if self.store is not None:
+                self._remember(job, found)
+            return device
+        if job.entry is not None:
+            self.failed_checks.add(job.entry.udn)
+        return None
 
-    def finish(self) -> None:
-        """Give fetches still in flight until the deadline, then collect them."""
-        for future in self._fetches.values():
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                break
-            try:
-                future.exception(timeout=left)
-            except Exception:  # TimeoutError (3.9/3.10 spell it differently)
-                break
-        self.collect()
+    def _remember(self, job: _Job, found: _Found) -> None:
+        """Record a described device in the cache, unless the cache already has it so."""
+        assert self.store is not None
+        device, data = found
+        old = self.store.get_entry(device.udn)
+        response = job.response
+        configid = configid_of(data)
+        if response is not None and response.configid is not None:
+            configid = response.configid
+        if (
+            old is not None
+            and old.description == data
+            and old.location == job.location
+            and (response is None or (response.bootid, configid) == (old.bootid, old.configid))
+        ):
+            return
+        # SCPDs stay valid while the description, or its CONFIGID, stays the same.
+        keep = old is not None and (
+            old.description == data or (old.configid is not None and old.configid == configid)
+        )
+        types, udns = _tree(device.info)
+        self.store.remember(
+            Entry(
+                udn=device.udn,
+                location=job.location,
+                address=response.address[0] if response else (old.address if old else ""),
+                server=response.server if response else (old.server if old else ""),
+                bootid=response.bootid if response else (old.bootid if old else None),
+                configid=configid,
+                max_age=response.max_age if response else (old.max_age if old else None),
+                description=data,
+                types=types,
+                udns=udns,
+                scpds=old.scpds if keep and old is not None else {},
+                seen=now(),
+            )
+        )
 
-    def close(self, returned: List[Device], wait: bool) -> None:
-        """Close what discover() does not return and stop the pool.
+    def forget_dead(self) -> None:
+        """Drop cached devices whose check failed and that the search did not find either."""
+        assert self.store is not None
+        for udn in self.failed_checks - set(self.devices):
+            self.store.forget(udn)
+
+    def close(self, returned: Iterable[Device], wait: bool) -> None:
+        """Close what discovery does not return and stop the pool.
 
         Fetches still running end by the deadline on their own (their HTTP timeout).
         """
@@ -118,13 +261,130 @@ class _Describer:
         self._waker.close()
 
 
-def _close_unless(future: Future[Device], kept: Set[int]) -> None:
-    """Close the device a finished fetch made, unless discover() returned it."""
+def _close_unless(future: Future[_Found], kept: Set[int]) -> None:
+    """Close the device a finished fetch made, unless discovery returned it."""
     if future.cancelled() or future.exception() is not None:
         return
-    device = future.result()
+    device = future.result().device
     if id(device) not in kept:
         device.close()
+
+
+def _check_arguments(limit: Optional[int], family: Optional[int]) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive int, not {limit!r}")
+    if family not in (None, socket.AF_INET, socket.AF_INET6):
+        raise ValueError(f"family must be None, socket.AF_INET or socket.AF_INET6, not {family!r}")
+
+
+def discover_iter(
+    st: str = "ssdp:all",
+    timeout: float = 2.0,
+    mx: Optional[int] = None,
+    interfaces: Optional[Iterable[str]] = None,
+    limit: Optional[int] = None,
+    cache: CachePath = False,
+    family: Optional[int] = None,
+) -> Iterator[Device]:
+    """Find UPnP root devices and yield each as soon as it is described, once per UDN.
+
+    An M-SEARCH for *st* goes out on every interface (see :func:`upnpy.search`); each
+    answer's LOCATION is fetched once, concurrently, while more answers arrive. A device
+    whose description cannot be fetched or parsed is logged and left out.
+
+    With *cache*, every device the cache file remembers for *st* is checked first, all at
+    once, by fetching its LOCATION directly: the ones still there are yielded at once, with
+    the SCPDs already known (while the description, or its CONFIGID, is unchanged). The
+    multicast search starts after those checks (or :data:`CACHE_WAIT` seconds), for the rest
+    of *timeout*, and only if *limit* is not met yet. The devices found are written back.
+
+    The deadline runs from the first ``next()``, also while the loop body runs. Arguments are
+    checked at the call.
+
+    :param st: the search target (``ssdp:all``, ``upnp:rootdevice``, a device or service
+        type URN, ``uuid:...``).
+    :param timeout: seconds to search. Iteration ends by then, plus at most :data:`GRACE`
+        seconds for descriptions already being fetched.
+    :param mx: the MX header, 1..5 (by default derived from *timeout*).
+    :param interfaces: adapter names or addresses to search from; ``None`` for all but
+        loopback.
+    :param limit: stop after this many devices.
+    :param cache: ``True`` for ``$XDG_CACHE_HOME/upnpy/devices.json``, or the path of a
+        cache file (or of a folder for it); ``False`` for none. A corrupt or foreign file is
+        ignored with a :class:`~upnpy.UPnPWarning`.
+    :param family: ``socket.AF_INET`` or ``socket.AF_INET6`` to search over one IP version
+        only; ``None`` for both.
+    :raises DiscoveryError: when no interface could send the search.
+    :raises ValueError: for a bad *timeout*, *mx*, *limit* or *family*.
+    """
+    _check_arguments(limit, family)
+    path = cache_path(cache)
+    # timeout, st, mx and the interfaces are checked now; the search itself starts later
+    _ssdp._search(st, timeout, mx=mx, interfaces=interfaces, family=family).close()
+    return _discover(st, float(timeout), mx, interfaces, limit, path, family)
+
+
+def _discover(
+    st: str,
+    timeout: float,
+    mx: Optional[int],
+    interfaces: Optional[Iterable[str]],
+    limit: Optional[int],
+    path: Optional[Path],
+    family: Optional[int],
+) -> Iterator[Device]:
+    deadline = time.monotonic() + timeout
+    store = Store(path) if path is not None else None
+    describer = _Describer(deadline + GRACE, store)
+    returned: List[Device] = []
+    complete = False  # the search ran its course: join the pool, prune the cache
+
+    def full() -> bool:
+        return limit is not None and len(returned) >= limit
+
+    def ready() -> Iterator[Device]:
+        for device in describer.collect():
+            if full():
+                break  # the rest is closed with the describer
+            returned.append(device)
+            yield device
+
+    try:
+        if store is not None:
+            for entry in store.matching(st):
+                describer.submit(_Job(entry.udn, entry.location, entry=entry))
+            hold = min(deadline, time.monotonic() + CACHE_WAIT)
+            while describer.checking() and time.monotonic() < hold:
+                describer.wait(hold - time.monotonic())
+                yield from ready()
+                if full():
+                    return
+        left = deadline - time.monotonic()
+        if left > 0:
+            search = _ssdp._search(
+                st, left, mx=mx, interfaces=interfaces, wakeup=describer.wakeup, family=family
+            )
+            try:
+                for response in search:
+                    if response is not None:  # None: a fetch finished
+                        describer.submit(_Job(response.udn, response.location, response))
+                    yield from ready()
+                    if full():
+                        return
+            finally:
+                search.close()
+        while describer.busy() and time.monotonic() < describer.deadline:
+            describer.wait(describer.deadline - time.monotonic())
+            yield from ready()
+            if full():
+                return
+        complete = True
+        if store is not None:
+            describer.forget_dead()
+    finally:
+        describer.close(returned, wait=complete)
+        if store is not None:
+            store.save()
 
 
 def discover(
@@ -133,45 +393,17 @@ def discover(
     mx: Optional[int] = None,
     interfaces: Optional[Iterable[str]] = None,
     limit: Optional[int] = None,
+    cache: CachePath = False,
+    family: Optional[int] = None,
 ) -> List[Device]:
     """Find UPnP root devices and return them described, one per UDN.
 
-    An M-SEARCH for *st* goes out from every IPv4 interface (see :func:`upnpy.search`);
-    each answer's LOCATION is fetched once, concurrently, while more answers arrive. A
-    device whose description cannot be fetched or parsed is logged and left out.
+    The same search as :func:`discover_iter` (see there for every parameter), collected: the
+    call returns after *timeout* seconds (plus at most :data:`GRACE` for descriptions being
+    fetched), or as soon as *limit* devices are described.
 
-    :param st: the search target (``ssdp:all``, ``upnp:rootdevice``, a device or service
-        type URN, ``uuid:...``).
-    :param timeout: seconds to search. The call returns by then, plus at most
-        :data:`GRACE` seconds for descriptions already being fetched.
-    :param mx: the MX header, 1..5 (by default derived from *timeout*).
-    :param interfaces: adapter names or IPv4 addresses to search from; ``None`` for all but
-        loopback.
-    :param limit: return as soon as this many devices are described.
     :returns: the devices, in the order they became ready.
     :raises DiscoveryError: when no interface could send the search.
-    :raises ValueError: for a bad *timeout*, *mx* or *limit*.
+    :raises ValueError: for a bad *timeout*, *mx*, *limit* or *family*.
     """
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive int, not {limit!r}")
-    describer = _Describer(deadline=time.monotonic() + timeout + GRACE)
-    found: List[Device] = []
-    complete = False  # the search ran its course: join the pool (bounded by the deadline)
-    try:
-        search = _ssdp._search(st, timeout, mx=mx, interfaces=interfaces, wakeup=describer.wakeup)
-        try:
-            for response in search:
-                if response is not None:  # None: a fetch finished
-                    describer.submit(response.location)
-                describer.collect()
-                if limit is not None and len(describer.devices) >= limit:
-                    found = list(describer.devices.values())[:limit]
-                    return found
-        finally:
-            search.close()
-        describer.finish()
-        complete = True
-        found = list(describer.devices.values())[:limit]
-        return found
-    finally:
-        describer.close(found, wait=complete)
+    return list(discover_iter(st, timeout, mx, interfaces, limit, cache, family))

@@ -24,6 +24,7 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Protocol,
     Tuple,
     Union,
 )
@@ -54,6 +55,16 @@ log = logging.getLogger("upnpy")
 
 #: The largest device description or SCPD accepted, in bytes.
 MAX_DESCRIPTION = 2 << 20
+
+
+class Documents(Protocol):
+    """Where a device finds SCPDs it has already seen (the discovery cache), by absolute URL."""
+
+    def get(self, url: str) -> Optional[bytes]:
+        """The stored document, or ``None``."""
+
+    def put(self, url: str, data: bytes) -> None:
+        """Remember a document just fetched."""
 
 
 def _short_type(urn: str) -> Tuple[str, str]:
@@ -333,13 +344,7 @@ class Service(_ItemsAsAttributes):
             if self._actions is None:
                 if not self.scpd_url:
                     raise DescriptionError(f"service {self.service_type} has no SCPDURL")
-                data = fetch(
-                    self.device._transport,
-                    self.scpd_url,
-                    timeout=self.device._timeout,
-                    limit=MAX_DESCRIPTION,
-                )
-                scpd = parse_scpd(data, self.scpd_url)
+                scpd = self._stored_scpd() or self._fetch_scpd()
                 actions = {
                     name: Action(self, info, scpd.state_variables)
                     for name, info in scpd.actions.items()
@@ -347,6 +352,27 @@ class Service(_ItemsAsAttributes):
                 self._scpd = scpd  # before _actions: readers test _actions without the lock
                 self._actions = MappingProxyType(actions)
             return self._actions
+
+    def _stored_scpd(self) -> Optional[ScpdInfo]:
+        """The SCPD from the device's :class:`Documents`, if it has it and it still parses."""
+        documents = self.device._documents
+        data = documents.get(self.scpd_url) if documents is not None else None
+        if data is None:
+            return None
+        try:
+            return parse_scpd(data, self.scpd_url)
+        except DescriptionError as exc:
+            log.info("stored SCPD of %s not used: %s", self.service_type, exc)
+            return None
+
+    def _fetch_scpd(self) -> ScpdInfo:
+        device = self.device
+        url = self.scpd_url
+        data = fetch(device._transport, url, timeout=device._timeout, limit=MAX_DESCRIPTION)
+        scpd = parse_scpd(data, url)
+        if device._documents is not None:
+            device._documents.put(url, data)
+        return scpd
 
     @property
     def actions(self) -> Mapping[str, Action]:
@@ -491,13 +517,16 @@ class Device(_ItemsAsAttributes):
         timeout: Optional[_http.Timeout] = None,
         session: Optional[requests.Session] = None,
         transport: Optional[Transport] = None,
+        documents: Optional[Documents] = None,
     ) -> Device:
         """Build a device from an already parsed description (no network I/O).
 
-        *transport* (used by :func:`upnpy.discover`) takes precedence over *session*.
+        *transport* (used by :func:`upnpy.discover`) takes precedence over *session*;
+        *documents* hands over SCPDs already known (the discovery cache) and keeps the ones
+        fetched later.
         """
         device = cls.__new__(cls)
-        device._setup(info, location, transport or as_transport(session), timeout)
+        device._setup(info, location, transport or as_transport(session), timeout, documents)
         return device
 
     def _setup(
@@ -506,14 +535,16 @@ class Device(_ItemsAsAttributes):
         location: str,
         transport: Transport,
         timeout: Optional[_http.Timeout],
+        documents: Optional[Documents] = None,
     ) -> None:
         self.info = info
         self.location = location
         self._transport = transport
         self._timeout = timeout
+        self._documents = documents
         self.services: Tuple[Service, ...] = tuple(Service(s, self) for s in info.services)
         self.devices: Tuple[Device, ...] = tuple(
-            Device.from_info(d, location, timeout=timeout, transport=transport)
+            Device.from_info(d, location, timeout=timeout, transport=transport, documents=documents)
             for d in info.devices
         )
 
