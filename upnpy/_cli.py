@@ -2,7 +2,7 @@
 
 ::
 
-    upnpy discover [--st ST] [--timeout S] [--json]
+    upnpy discover [--st ST] [--timeout S] [--limit N] [--cache] [-4|-6] [--json]
     upnpy describe URL [--json]
     upnpy call URL SERVICE ACTION [NAME=VALUE ...] [--json]
     upnpy ip                                    the gateway's external address
@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import socket
 import sys
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ._discovery import discover
+from ._discovery import discover_iter
 from ._exceptions import UPnPError
 from ._proxy import Device
 from ._version import __version__
@@ -212,6 +213,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     find = commands.add_parser("discover", help="search the LAN (SSDP) and list root devices")
     find.add_argument("--st", default="ssdp:all", help="search target (default ssdp:all)")
     find.add_argument("--timeout", type=float, default=2.0, help="seconds to search (default 2)")
+    find.add_argument("--limit", type=int, help="stop after this many devices")
+    find.add_argument(
+        "--cache", action="store_true", help="check the devices found last time first (faster)"
+    )
+    family = find.add_mutually_exclusive_group()
+    family.add_argument("-4", dest="family", action="store_const", const=socket.AF_INET)
+    family.add_argument("-6", dest="family", action="store_const", const=socket.AF_INET6)
     find.add_argument("--json", action="store_true", help="print JSON")
     show = commands.add_parser("describe", help="show a device's tree, services and actions")
     show.add_argument("url", help="description URL (LOCATION)")
@@ -229,12 +237,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.command in ("ip", "ports", "forward"):
             return _run_gateway(args)
         if args.command == "discover":
-            devices = discover(st=args.st, timeout=args.timeout)
+            found = discover_iter(
+                st=args.st,
+                timeout=args.timeout,
+                limit=args.limit,
+                cache=args.cache,
+                family=args.family,
+            )
             if args.json:
-                print(json.dumps([_device_dict(d) for d in devices], indent=2))
-            for device in [] if args.json else devices:
+                print(json.dumps([_device_dict(d) for d in found], indent=2))
+            for device in [] if args.json else found:  # each as soon as it is described
                 _print_tree(device, actions=False)
-                print(f"    at {device.location}")
+                print(f"    at {device.location}", flush=True)
             return 0
         device = Device(args.url)
         if args.command == "describe":
@@ -253,6 +267,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (UPnPError, KeyError, TypeError) as exc:
         print(f"upnpy: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # an option's value refused by the library (--timeout 0)
+        print(f"upnpy: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

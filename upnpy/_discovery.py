@@ -37,6 +37,9 @@ MAX_FETCHES = 8
 MAX_LOCATIONS = 512
 #: With a cache: how long the checks of cached devices may hold back the multicast search.
 CACHE_WAIT = 0.25
+#: When both IP versions are searched, how long an IPv6 LOCATION waits for the same
+#: device's IPv4 answer, which is preferred (UPnP devices' IPv6 support is the younger one).
+IPV6_DELAY = 0.1
 #: Other LOCATIONs kept per UDN while one of its LOCATIONs is being fetched.
 _MAX_ALTERNATIVES = 4
 
@@ -82,13 +85,32 @@ class _Job(NamedTuple):
     response: Optional[SSDPResponse] = None
     entry: Optional[Entry] = None
 
+    @property
+    def key(self) -> Tuple[str, bool]:
+        """The claimed UDN, and whether the LOCATION is IPv6: one fetch at a time per key."""
+        return self.claimed, _is_ipv6(self.location)
+
+
+def _is_ipv6(location: str) -> bool:
+    return location.partition("//")[2].startswith("[")
+
+
+class _Superseded(Exception):
+    """The device was described over IPv4 while its IPv6 answer waited."""
+
 
 class _Found(NamedTuple):
     device: Device
     description: bytes
 
 
-def _run_job(job: _Job, deadline: float, store: Optional[Store]) -> _Found:
+def _run_job(
+    job: _Job, deadline: float, store: Optional[Store], described: Optional[Set[str]]
+) -> _Found:
+    if described is not None:  # an IPv6 answer, when IPv4 is searched too: let IPv4 go first
+        time.sleep(max(0.0, min(IPV6_DELAY, deadline - time.monotonic())))
+        if job.claimed in described:
+            raise _Superseded
     data, info = _fetch_description(job.location, deadline)
     if job.entry is not None and info.udn != job.entry.udn:
         raise DescriptionError(
@@ -107,27 +129,29 @@ class _Describer:
     are tried only if it fails (a device answering over IPv4 and IPv6 is described once).
     """
 
-    def __init__(self, deadline: float, store: Optional[Store]) -> None:
+    def __init__(self, deadline: float, store: Optional[Store], both: bool) -> None:
         self.deadline = deadline
         self.store = store
+        self._both = both  # IPv4 and IPv6 are searched
+        self._described: Set[str] = set()  # claimed UDNs described (read by the workers)
         self.wakeup, self._waker = socket.socketpair()
         self.wakeup.setblocking(False)
         self._waker.setblocking(False)
         self._pool = ThreadPoolExecutor(MAX_FETCHES, thread_name_prefix="upnpy-describe")
         self._fetches: Dict[str, Future[_Found]] = {}
         self._done: Deque[Tuple[_Job, Future[_Found]]] = collections.deque()  # not collected
-        self._busy: Set[str] = set()  # claimed UDNs being fetched
-        self._waiting: Dict[str, Deque[_Job]] = {}  # more LOCATIONs for a busy UDN
+        self._busy: Set[Tuple[str, bool]] = set()  # job keys being fetched
+        self._waiting: Dict[Tuple[str, bool], Deque[_Job]] = {}  # more LOCATIONs for a busy key
         self._checks: List[Future[_Found]] = []
         self._flooded = False
         self.failed_checks: Set[str] = set()  # cached UDNs whose LOCATION did not answer
         self.devices: Dict[str, Device] = {}  # by UDN, in the order they became ready
 
     def submit(self, job: _Job) -> None:
-        if job.location in self._fetches or job.claimed in self.devices:
+        if job.location in self._fetches or job.claimed in self._described:
             return
-        if job.claimed in self._busy:
-            waiting = self._waiting.setdefault(job.claimed, collections.deque())
+        if job.key in self._busy:
+            waiting = self._waiting.setdefault(job.key, collections.deque())
             if len(waiting) < _MAX_ALTERNATIVES:
                 waiting.append(job)
             return
@@ -136,9 +160,11 @@ class _Describer:
                 log.warning("discover: over %d LOCATIONs; the rest are ignored", MAX_LOCATIONS)
                 self._flooded = True
             return
-        future = self._pool.submit(_run_job, job, self.deadline, self.store)
+        defer = self._both and job.entry is None and _is_ipv6(job.location)
+        described = self._described if defer else None
+        future = self._pool.submit(_run_job, job, self.deadline, self.store, described)
         self._fetches[job.location] = future
-        self._busy.add(job.claimed)
+        self._busy.add(job.key)
         if job.entry is not None:
             self._checks.append(future)
         future.add_done_callback(lambda done: self._finished(job, done))
@@ -173,12 +199,14 @@ class _Describer:
         new: List[Device] = []
         while self._done:
             job, future = self._done.popleft()
-            self._busy.discard(job.claimed)
+            self._busy.discard(job.key)
             device = self._take(job, future)
             if device is not None:
                 new.append(device)
-            waiting = self._waiting.get(job.claimed)
-            if waiting and job.claimed not in self.devices:
+                self._described.add(job.claimed)
+                self._described.add(device.udn)
+            waiting = self._waiting.get(job.key)
+            if waiting and job.claimed not in self._described:
                 self.submit(waiting.popleft())
         return new
 
@@ -187,6 +215,8 @@ class _Describer:
             return None
         try:
             found = future.result()
+        except _Superseded:
+            return None
         except UPnPError as exc:
             log.info("discover: left out %s: %s", job.location, exc)
         except Exception as exc:  # a bug must not break discovery either
@@ -270,13 +300,6 @@ def _close_unless(future: Future[_Found], kept: Set[int]) -> None:
         device.close()
 
 
-def _check_arguments(limit: Optional[int], family: Optional[int]) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive int, not {limit!r}")
-    if family not in (None, socket.AF_INET, socket.AF_INET6):
-        raise ValueError(f"family must be None, socket.AF_INET or socket.AF_INET6, not {family!r}")
-
-
 def discover_iter(
     st: str = "ssdp:all",
     timeout: float = 2.0,
@@ -317,9 +340,10 @@ def discover_iter(
     :raises DiscoveryError: when no interface could send the search.
     :raises ValueError: for a bad *timeout*, *mx*, *limit* or *family*.
     """
-    _check_arguments(limit, family)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive int, not {limit!r}")
     path = cache_path(cache)
-    # timeout, st, mx and the interfaces are checked now; the search itself starts later
+    # timeout, st, mx, family and the interfaces are checked now; the search starts later
     _ssdp._search(st, timeout, mx=mx, interfaces=interfaces, family=family).close()
     return _discover(st, float(timeout), mx, interfaces, limit, path, family)
 
@@ -335,7 +359,7 @@ def _discover(
 ) -> Iterator[Device]:
     deadline = time.monotonic() + timeout
     store = Store(path) if path is not None else None
-    describer = _Describer(deadline + GRACE, store)
+    describer = _Describer(deadline + GRACE, store, both=family is None)
     returned: List[Device] = []
     complete = False  # the search ran its course: join the pool, prune the cache
 

@@ -1,0 +1,89 @@
+"""discover(cache=...) against the lab's real devices (issue 11).
+
+The M-SEARCHes the client sends are counted by a socket of the test joined to the SSDP group
+on the client's LAN interface: a search from this namespace loops back to it
+(IP_MULTICAST_LOOP), so "returned without multicast" is observed, not assumed.
+"""
+
+import socket
+import struct
+import threading
+
+import pytest
+
+import upnpy
+
+IGD = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
+
+
+class SearchCounter:
+    """Counts the M-SEARCH datagrams seen on 239.255.255.250:1900 from this host."""
+
+    def __init__(self, client_ip: str) -> None:
+        self.client_ip = client_ip
+        self.count = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("", 1900))
+        membership = struct.pack(
+            "4s4s", socket.inet_aton("239.255.255.250"), socket.inet_aton(client_ip)
+        )
+        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        self.sock.settimeout(0.05)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, name="msearch-counter")
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data, sender = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if data.startswith(b"M-SEARCH") and sender[0] == self.client_ip:
+                self.count += 1
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def searches(lab):
+    counter = SearchCounter(lab.client_ip)
+    yield counter
+    counter.close()
+
+
+def test_a_cached_gateway_is_returned_without_multicast(lab, searches, tmp_path):
+    path = tmp_path / "devices.json"
+    (first,) = upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)
+    assert first.location == lab.gw_url
+    assert first.WANIPConnection.GetExternalIPAddress() == {"NewExternalIPAddress": lab.wan_ip}
+    sent = searches.count
+    assert sent > 0  # the counter sees this client's M-SEARCHes
+
+    (again,) = upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)
+    assert again.udn == first.udn and again.location == lab.gw_url
+    assert again.WANIPConnection.GetExternalIPAddress() == {"NewExternalIPAddress": lab.wan_ip}
+    assert searches.count == sent  # no M-SEARCH for the cached gateway
+
+
+def test_the_cache_holds_the_scpds_used(lab, tmp_path):
+    path = tmp_path / "devices.json"
+    (gateway,) = upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)
+    gateway.WANIPConnection.GetExternalIPAddress()
+    (entry,) = upnpy._cache.Store(path).matching(IGD)
+    assert entry.location == lab.gw_url and entry.address == lab.gw_ip
+    assert entry.server and entry.bootid is not None
+    assert gateway.WANIPConnection.scpd_url in entry.scpds
+
+
+def test_a_search_for_everything_still_finds_devices_not_cached(lab, tmp_path):
+    path = tmp_path / "devices.json"
+    upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)  # caches only the gateway
+    found = {d.location for d in upnpy.discover(cache=path, timeout=3)}
+    assert {lab.gw_url, lab.dms_url, lab.light_url} <= found
