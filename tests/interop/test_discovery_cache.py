@@ -72,7 +72,7 @@ def test_a_cached_gateway_is_returned_without_multicast(lab, searches, tmp_path)
     assert searches.count == sent  # no M-SEARCH for the cached gateway
 
 
-def test_the_cache_holds_the_scpds_used(lab, tmp_path):
+def test_a_cached_gateway_needs_no_scpd_fetch(lab, tmp_path, monkeypatch):
     path = tmp_path / "devices.json"
     (gateway,) = upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)
     gateway.WANIPConnection.GetExternalIPAddress()
@@ -80,6 +80,20 @@ def test_the_cache_holds_the_scpds_used(lab, tmp_path):
     assert entry.location == lab.gw_url and entry.address == lab.gw_ip
     assert entry.server and entry.bootid is not None
     assert gateway.WANIPConnection.scpd_url in entry.scpds
+
+    fetched = []
+    real_fetch = upnpy._proxy.fetch
+
+    def recording_fetch(transport, url, **options):
+        fetched.append(url)
+        return real_fetch(transport, url, **options)
+
+    monkeypatch.setattr(upnpy._proxy, "fetch", recording_fetch)
+    (again,) = upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)
+    assert again.WANIPConnection.GetExternalIPAddress() == {"NewExternalIPAddress": lab.wan_ip}
+    assert fetched == []  # the SCPD came from the cache
+    again.WANIPv6FirewallControl.actions  # noqa: B018 - one the cache has not seen yet
+    assert fetched == [again.WANIPv6FirewallControl.scpd_url]  # the recorder does record
 
 
 def test_a_search_for_everything_still_finds_devices_not_cached(lab, tmp_path):
