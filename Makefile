@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Root with `ip netns`: the test LAN can be built.
 CAN_LAB := $(shell [ "$$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1 && echo yes)
 
-.PHONY: all venv lint test demo bench lab-shell lab-up lab-clean clean fuzz
+.PHONY: all venv lint test demo bench bench-scale lab-shell lab-up lab-clean clean fuzz
 
 all: test
 
@@ -57,15 +57,24 @@ demo: venv
 	$(LAB) run $(PY) examples/demo.py
 
 ## make bench: latency and discovery figures next to a raw-socket floor, inside the lab, with
-## the peers of the `bench` extra side by side and a crowd of 30 media servers for discovery.
+## the peers of the `bench` extra side by side, a crowd of 30 media servers for discovery, and
+## discovery at scale among 30, 300, 2000 emulated devices (lab/responder.py; the lab's pool of
+## BENCH_EMU_CROWD addresses). `make bench-scale`: that last section alone.
 BENCH_CROWD ?= 30
+BENCH_EMU_CROWD ?= 2000
+BENCH_SCALE ?= 30,300,2000
 
 $(VENV)/.bench-installed: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[bench]'
 	touch $@
 
 bench: $(VENV)/.bench-installed
-	UPNPY_LAB_CROWD=$(BENCH_CROWD) $(LAB) run $(PY) bench/bench.py
+	UPNPY_LAB_CROWD=$(BENCH_CROWD) UPNPY_LAB_EMU_CROWD=$(BENCH_EMU_CROWD) \
+		UPNPY_BENCH_SCALE=$(BENCH_SCALE) $(LAB) run $(PY) bench/bench.py
+
+bench-scale: venv
+	UPNPY_LAB_EMU_CROWD=$(BENCH_EMU_CROWD) UPNPY_BENCH_SCALE=$(BENCH_SCALE) \
+		$(LAB) run $(PY) bench/bench.py scale
 
 ## make lab-shell: a shell inside the lab's client namespace (the lab is torn down on exit).
 lab-shell: venv

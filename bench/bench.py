@@ -14,7 +14,11 @@ media servers: ``UPNPY_LAB_CROWD=30``). It measures, for each lab device:
   UDP M-SEARCH → first answer → raw GET of its LOCATION (and the peers' own discovery calls);
 
 and once: the cost of ``import upnpy`` against ``import requests``, and how many of the crowd's
-media servers one ``upnpy.discover(..., timeout=3)`` finds. It prints tables with the targets
+media servers one ``upnpy.discover(..., timeout=3)`` finds; then discovery at scale: for N
+emulated devices (30, 300, 2000: one lab/responder.py in the lab's ``P-crowd`` namespace), a raw
+M-SEARCH's count and ``upnpy.discover()`` in a child under ``ulimit -n 1024`` — devices found,
+wall time, the client's own cost past the last answer, peak memory (``bench.py scale`` runs
+this section alone). It prints tables with the targets
 of issue 5 (PASS/MISS) and writes every figure as JSON to ``$UPNPY_LAB/bench.json`` and
 ``bench/last.json``. A benchmark, not a test: nothing is asserted; every loop is bounded.
 """
@@ -402,6 +406,249 @@ def measure_crowd() -> Dict[str, Any]:
     }
 
 
+# --- discovery at scale: a crowd of emulated devices (lab/responder.py) ----------------------
+
+#: Crowd sizes, one responder process each (``UPNPY_BENCH_SCALE=30,300`` to change them).
+SCALE_SIZES = (30, 300, 2000)
+SCALE_RUNS = 2
+SCALE_TIMEOUT = 5.0
+SCALE_NOFILE = 1024
+SCALE_PORT = 8300
+RESPONDER = REPO / "lab" / "responder.py"
+
+#: Run in a child process per round: RLIMIT_NOFILE soft limit lowered, the arrival of every
+#: crowd answer timestamped (upnpy._ssdp.parse_response wrapped) and the end of every
+#: description fetch (the first of upnpy._discovery's fetch functions found, wrapped), then one
+#: upnpy.discover(); one line of JSON out.
+SCALE_CHILD = r"""
+import json, logging, resource, sys, time
+from urllib.parse import urlsplit
+
+nofile, timeout, listing = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
+expected = set(open(listing, encoding="ascii").read().split())
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s")
+import upnpy
+from upnpy import _discovery, _ssdp
+
+marks = {"answers": 0, "last_answer": None, "last_new": None, "described": 0,
+         "last_described": None, "hook": None}
+senders = set()
+parse = _ssdp.parse_response
+
+def timed_parse(data, address):
+    response = parse(data, address)
+    if response is not None and address[0] in expected:
+        marks["answers"] += 1
+        marks["last_answer"] = time.monotonic()
+        if address[0] not in senders:  # a device's first answer
+            senders.add(address[0])
+            marks["last_new"] = marks["last_answer"]
+    return response
+
+_ssdp.parse_response = timed_parse
+for name in ("_fetch_description", "describe", "_describe"):
+    original = getattr(_discovery, name, None)
+    if callable(original):
+        def timed_fetch(*args, _original=original, **kwargs):
+            result = _original(*args, **kwargs)
+            now = time.monotonic()
+            marks["described"] += 1
+            marks["last_described"] = max(now, marks["last_described"] or now)
+            return result
+        setattr(_discovery, name, timed_fetch)
+        marks["hook"] = name
+        break
+error = None
+started = time.monotonic()
+try:
+    devices = upnpy.discover(timeout=timeout)
+except Exception as exc:
+    devices, error = [], f"{type(exc).__name__}: {exc}"
+returned = time.monotonic()
+found = {urlsplit(device.location).hostname for device in devices} & expected
+for device in devices:
+    device.close()
+since = lambda mark: None if mark is None else mark - started
+print(json.dumps({
+    "found": len(found), "devices": len(devices), "error": error, "wall": returned - started,
+    "answers": marks["answers"], "last_answer": since(marks["last_answer"]),
+    "senders": len(senders), "last_new": since(marks["last_new"]),
+    "described": marks["described"], "last_described": since(marks["last_described"]),
+    "hook": marks["hook"], "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+}))
+"""
+
+
+def scale_sizes() -> List[int]:
+    text = os.environ.get("UPNPY_BENCH_SCALE", "")
+    return [int(size) for size in text.split(",") if size.strip()] if text else list(SCALE_SIZES)
+
+
+def start_responder(addresses: List[str], folder: Path) -> Tuple[subprocess.Popen, Path]:
+    """lab/responder.py for *addresses* in the lab's crowd namespace; return once it is ready."""
+    listing = folder / f"scale-{len(addresses)}.addresses"
+    listing.write_text("\n".join(addresses) + "\n", encoding="ascii")
+    ready = folder / f"scale-{len(addresses)}.ready"
+    ready.unlink(missing_ok=True)
+    # The log is a file: a pipe that nobody reads could block the responder.
+    with open(folder / f"scale-{len(addresses)}.log", "wb") as log:
+        process = subprocess.Popen(
+            [
+                "ip", "netns", "exec", os.environ["UPNPY_LAB_EMU_CROWD_NS"], sys.executable,
+                str(RESPONDER), "--addresses", f"@{listing}", "--http-port", str(SCALE_PORT),
+                "--max-age", "1800", "--name-prefix", "upnpy bench", "--ready-file", str(ready),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_responder(process)
+            raise RuntimeError(f"the responder for {len(addresses)} devices did not start")
+        time.sleep(0.05)
+    return process, listing
+
+
+def stop_responder(process: subprocess.Popen) -> None:
+    """SIGTERM (the devices say byebye), then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait()
+
+
+def scale_round(listing: Path) -> Dict[str, Any]:
+    """One upnpy.discover() in a child under ``ulimit -n SCALE_NOFILE``; its figures."""
+    done = subprocess.run(
+        [sys.executable, "-c", SCALE_CHILD, str(SCALE_NOFILE), str(SCALE_TIMEOUT), str(listing)],
+        capture_output=True,
+        text=True,
+        timeout=SCALE_TIMEOUT + 120,
+        cwd=REPO,
+    )
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        return {"error": f"child exited {done.returncode}: {done.stderr.strip()[-300:]}"}
+    figures: Dict[str, Any] = json.loads(lines[-1])
+    warnings = [line for line in done.stderr.splitlines() if line.startswith(("WARNING", "ERROR"))]
+    figures["warnings"] = len(warnings)
+    figures["first_warnings"] = sorted(set(warnings))[:3]
+    figures["emfile"] = sum("Too many open files" in line for line in done.stderr.splitlines())
+    last_new, last_described = figures["last_new"], figures["last_described"]
+    figures["client_cost"] = (
+        last_described - last_new if last_new is not None and last_described is not None else None
+    )
+    last_answer = figures["last_answer"]
+    figures["after_last_answer"] = (
+        figures["wall"] - last_answer if last_answer is not None else None
+    )
+    return figures
+
+
+def measure_scale() -> Dict[str, Any]:
+    """Discovery among N emulated devices for each N of :func:`scale_sizes`."""
+    pool = Path(os.environ["UPNPY_LAB_EMU_CROWD_FILE"]).read_text(encoding="ascii").split()
+    folder = Path(os.environ["UPNPY_LAB"])
+    local_ip = os.environ["UPNPY_LAB_CLIENT_IP"]
+    sizes: Dict[str, Any] = {}
+    for size in scale_sizes():
+        if size > len(pool):
+            sizes[str(size)] = {"error": f"the lab's pool has {len(pool)} addresses"}
+            continue
+        addresses = pool[:size]
+        say(f"scale: {size} emulated devices")
+        started = clock()
+        process, listing = start_responder(addresses, folder)
+        entry: Dict[str, Any] = {"n": size, "responder_start": clock() - started}
+        try:
+            entry["floor"] = floor.count_answers(
+                local_ip, "upnp:rootdevice", mx=1, seconds=2.5, senders=set(addresses)
+            )
+            time.sleep(0.5)
+            entry["runs"] = []
+            for _ in range(SCALE_RUNS):
+                entry["runs"].append(attempt(f"scale {size}", scale_round, listing))
+                time.sleep(0.5)
+        finally:
+            stopping = clock()
+            stop_responder(process)
+            entry["responder_stop"] = clock() - stopping
+            entry["responder_exit"] = process.returncode
+        sizes[str(size)] = entry
+    return {"timeout": SCALE_TIMEOUT, "nofile": SCALE_NOFILE, "sizes": sizes}
+
+
+def report_scale(scale: Dict[str, Any]) -> None:
+    print(
+        f"\nDiscovery at scale — N emulated BinaryLight:1 devices (lab/responder.py, one process);"
+        f" upnpy.discover(timeout={scale['timeout']:g}) in a child under ulimit -n"
+        f" {scale['nofile']}, {SCALE_RUNS} runs each"
+    )
+    rows = []
+    for size, entry in scale["sizes"].items():
+        if "error" in entry:
+            rows.append([size, entry["error"]])
+            continue
+        base = entry["floor"]
+        for number, run in enumerate(entry["runs"], 1):
+            if "found" not in run:
+                rows.append([size, f"run {number}: {run.get('error')}"])
+                continue
+
+            def at(value: Optional[float]) -> str:
+                return "—" if value is None else f"{value:.2f} s"
+
+            rows.append(
+                [
+                    size if number == 1 else "",
+                    f"{base['senders']}/{size} by {base['last']:.2f} s" if number == 1 else "",
+                    f"{run['found']}/{size}" + (f" ({run['error']})" if run["error"] else ""),
+                    at(run["wall"]),
+                    f"{run['senders']}",
+                    at(run["last_new"]),
+                    at(run["last_described"]),
+                    "—" if run["client_cost"] is None else f"{run['client_cost'] * 1e3:.0f} ms",
+                    f"{run['maxrss_kib'] / 1024:.0f} MiB",
+                    f"{run['emfile']} EMFILE" if run["emfile"] else str(run["warnings"]),
+                ]
+            )
+    print(
+        table(
+            [
+                "N",
+                "raw floor (senders)",
+                "found",
+                "wall",
+                "answered",
+                "last new device at",
+                "last described at",
+                "client cost",
+                "peak RSS",
+                "warnings",
+            ],
+            rows,
+        )
+    )
+    print(
+        "  raw floor: one M-SEARCH (upnp:rootdevice, MX 1) from a plain socket, distinct senders"
+        " within 2.5 s. found: devices of the crowd discover() returned; answered: crowd devices"
+        " whose answer upnpy parsed.\n  client cost: from the first answer of the last device to"
+        " answer, to the last description fetched (upnpy's own time, past the devices'; the"
+        " devices spread their\n  answers over MX ≤ 1 s). warnings: upnpy log lines at WARNING"
+        " or above."
+    )
+    for size, entry in scale["sizes"].items():
+        lines = {line for run in entry.get("runs", []) for line in run.get("first_warnings", [])}
+        for line in sorted(lines):
+            print(f"  N={size}: {line[:160]}")
+
+
 # --- report --------------------------------------------------------------------------------
 
 
@@ -656,7 +903,28 @@ def report(
     return verdicts
 
 
+def show_scale(scale: Optional[Dict[str, Any]]) -> None:
+    if scale and "error" not in scale:
+        report_scale(scale)
+    elif scale:
+        print(f"\nDiscovery at scale: {scale['error']}")
+
+
+def main_scale() -> None:
+    """``bench.py scale``: the discovery-at-scale section alone, its figures written to
+    ``$UPNPY_LAB/bench-scale.json``."""
+    check_namespace()
+    scale = measure_scale()
+    show_scale(scale)
+    path = Path(os.environ["UPNPY_LAB"]) / "bench-scale.json"
+    path.write_text(json.dumps(scale, indent=2) + "\n", encoding="utf-8")
+    say(f"figures written to {path}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["scale"]:
+        main_scale()
+        return
     check_namespace()
     started = time.monotonic()
     import upnpy
@@ -685,6 +953,10 @@ def main() -> None:
         results["crowd"] = attempt("crowd", measure_crowd)
     else:
         say("no crowd in this lab (UPNPY_LAB_CROWD=0): crowd discovery skipped")
+    if os.environ.get("UPNPY_LAB_EMU_CROWD_NS"):
+        results["scale"] = attempt("discovery at scale", measure_scale)
+    else:
+        say("no emulated crowd in this lab (an older lab.sh): discovery at scale skipped")
     for client in clients:
         if hasattr(client, "close"):
             attempt(f"closing {client.name}", client.close)
@@ -713,6 +985,7 @@ def main() -> None:
         f" {meta['cpus']} CPUs, lab {meta['lab']} (crowd {meta['crowd']}); {peer_text}"
     )
     results["targets"] = report(results, targets, peer_names)
+    show_scale(results.get("scale"))
     meta["seconds"] = round(time.monotonic() - started, 1)
     print(f"\n(bench took {meta['seconds']:.0f} s)")
     document = {"meta": meta, **results}

@@ -14,7 +14,7 @@ import socket
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Set, Tuple
 from urllib.parse import urljoin, urlsplit
 
 SSDP_GROUP = ("239.255.255.250", 1900)
@@ -188,3 +188,41 @@ def discover_first(local_ip: str, st: str, mx: int, timeout: float) -> Optional[
             return location if status == 200 else None
     finally:
         sock.close()
+
+
+def count_answers(
+    local_ip: str, st: str, mx: int, seconds: float, senders: Optional[Set[str]] = None
+) -> Dict[str, Any]:
+    """One M-SEARCH for *st* from a plain socket; count the distinct answering senders.
+
+    The floor of discovery at scale: what arrives at all, before any parsing or fetching.
+
+    :param senders: count only these source addresses (``None``: every sender).
+    :returns: ``{"senders": distinct senders, "datagrams": n, "last": seconds from the send
+        to the last datagram counted}``.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    seen: Set[str] = set()
+    datagrams = 0
+    last = 0.0
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(local_ip))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
+        sock.bind((local_ip, 0))
+        started = time.monotonic()
+        sock.sendto(msearch(st, mx), SSDP_GROUP)
+        deadline = started + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                _, (sender, _) = sock.recvfrom(65536)
+            except socket.timeout:
+                break
+            if senders is None or sender in senders:
+                datagrams += 1
+                seen.add(sender)
+                last = time.monotonic() - started
+    finally:
+        sock.close()
+    return {"senders": len(seen), "datagrams": datagrams, "last": last}

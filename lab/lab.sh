@@ -31,6 +31,28 @@
 # before the client had a default route).
 # With UPNPY_LAB_CROWD=N (0 by default, at most 150), `up` adds a crowd for discovery benchmarks:
 #   P-c1..P-cN  10.77.0.101..  one minidlna each ("upnpy crowd I"), sharing a one-file media folder
+# Emulated devices (lab/responder.py, started by tests and the bench, never by `up`):
+#   P-emu   10.77.0.6  empty at `up` (so that a discovery of "every device" still finds three)
+#   P-crowd 10.77.0.7  plus a pool of UPNPY_LAB_EMU_CROWD (default 2000) /32s, 10.77.16.1,
+#                      .2 .. .254, 10.77.17.1 ... (listed in DIR/emu-crowd.txt), which the client
+#                      reaches via 10.77.0.7 (route 10.77.16.0/20): one neighbour entry, not 2000
+#                      (gc_thresh3 is 1024 and not the namespace's own). One responder serves
+#                      2000 of them under `ulimit -n 1024` (tests/interop/test_responder.py).
+# IPv6 (lab's notes; tests/interop/test_lab.py checks the first two points): every host also
+# has fd77::N/64 (N = its IPv4 last octet; `nodad`, accept_dad=0) besides its fe80:: address.
+#   - miniupnpd (listening_ip=lan0: an interface name enables IPv6) answers an M-SEARCH to
+#     [ff02::c]:1900 from its fe80:: address and to [ff05::c] from fd77::1, both with LOCATION
+#     http://[fd77::1]:5000/rootDesc.xml; description and SOAP (/ctl/IPConn) work there. Its
+#     description's presentationURL stays http://10.77.0.1/.
+#   - The GUPnP light (no --no-v6) has one context per address: on ff02::c it answers from and
+#     with its link-local address, no zone: http://[fe80::...]:49200/<UDN>.xml; on ff05::c with
+#     http://[fd77::4]:49200/<UDN>.xml. Same UDN and path as over IPv4; description and SOAP
+#     (/SwitchPower/Control) work on both. Fetching the link-local one needs the scope id on the
+#     socket, and its Host header must carry no raw zone: `Host: [fe80::..%lan0]` gets 400 Bad
+#     Request (urllib sends that), `[fe80::..]` or RFC 6874's `[fe80::..%25lan0]` get 200.
+#   - minidlna 1.3.0 has no IPv6 at all (HTTP 0.0.0.0:8200, SSDP 239.255.255.250 only): silent
+#     on ff02::c/ff05::c, and http://[fd77::3]:8200/ is refused.
+#   - lab/responder.py is IPv4 only.
 # Nothing in these namespaces can reach the host's network: the only links are the veths
 # created here. Facts behind every step: shared/LAB.md.
 set -euo pipefail
@@ -38,12 +60,17 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LABS=${UPNPY_LAB_HOME:-$HERE/../.lab}
 NET=10.77.0
-HOSTS="gw cl dms lt gw2"
-declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4 [gw2]=5)
+HOSTS="gw cl dms lt gw2 emu crowd"
+declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4 [gw2]=5 [emu]=6 [crowd]=7)
+NET6=fd77:  # the LAN's IPv6 ULA prefix (fd77::/64): host N has fd77::N as well as 10.77.0.N
+# The emulated crowd's address pool (lab/responder.py in P-crowd): /32s in 10.77.16.0/20,
+# routed from the client via P-crowd's 10.77.0.7, so that the client keeps one neighbour entry.
+EMU_CROWD_NET=10.77.16.0/20
 WAN_IP=11.22.33.44 INET_IP=11.22.33.1   # the first gateway's WAN link, to P-inet
 GW2_WAN_IP=100.64.0.2 CGN_IP=100.64.0.1  # the second gateway's, to P-cgn (carrier-grade NAT)
 TRACKS=3
 CROWD=${UPNPY_LAB_CROWD:-0}
+EMU_CROWD=${UPNPY_LAB_EMU_CROWD:-2000}  # addresses in P-crowd's pool (0..4000)
 GW2=${UPNPY_LAB_GW2:-0}  # 1: the second gateway's miniupnpd runs from `up` on
 IGD1=urn:schemas-upnp-org:device:InternetGatewayDevice:1
 
@@ -77,6 +104,7 @@ link_host() {  # link_host P NAME: veth from the bridge to namespace P-NAME, add
     ip -n "$p-br" link set "$p-$h" master br0 up
     ip netns exec "$ns" sysctl -qw net.ipv6.conf.lan0.accept_dad=0 || true
     ip -n "$ns" addr add "$NET.${ADDR[$h]}/24" dev lan0
+    ip -n "$ns" addr add "$NET6:${ADDR[$h]}/64" dev lan0 nodad
     ip -n "$ns" link set lo up
     ip -n "$ns" link set lan0 up
     ip -n "$ns" route add 239.0.0.0/8 dev lan0
@@ -196,7 +224,7 @@ start_light() {
     local p=$1 dir=$2
     mkdir -p "$dir/light-tmp"
     ip netns exec "$p-lt" env TMPDIR="$dir/light-tmp" xvfb-run -a \
-        gupnp-network-light -i lan0 -n "upnpy lab light" --no-v6 -p 49200 \
+        gupnp-network-light -i lan0 -n "upnpy lab light" -p 49200 \
         >"$dir/light.log" 2>&1 &
 }
 
@@ -226,6 +254,21 @@ with wave.open(sys.argv[1], "wb") as w:
         ip netns exec "$p-c$i" minidlnad -S -f "$c/minidlna.conf" -P "$c/minidlna.pid" \
             >"$c/minidlna.out" 2>&1 &
     done
+}
+
+# The emulated crowd's namespace P-crowd (10.77.0.7, fd77::7) gets EMU_CROWD more addresses,
+# /32s on its lan0: 10.77.16.1, .2 ... .254, 10.77.17.1 ... (no .0 or .255), listed one a line
+# in DIR/emu-crowd.txt. The client reaches EMU_CROWD_NET via 10.77.0.7 (one neighbour entry, not
+# 2000: the neighbour table's gc_thresh3 is 1024 and is no namespace's own to raise). Nothing runs
+# there at `up`: the bench starts one lab/responder.py on the first N of these addresses.
+build_emu_crowd() {
+    local p=$1 dir=$2 i
+    for ((i = 0; i < EMU_CROWD; i++)); do
+        echo "10.77.$((16 + i / 254)).$((1 + i % 254))"
+    done >"$dir/emu-crowd.txt"
+    [ "$EMU_CROWD" -gt 0 ] || return 0
+    sed "s|.*|addr add &/32 dev lan0|" "$dir/emu-crowd.txt" | ip -n "$p-crowd" -batch -
+    ip -n "$p-cl" route add "$EMU_CROWD_NET" via "$NET.${ADDR[crowd]}"
 }
 
 # ssdp_wait P ST SECONDS TEXT...: from the client namespace, send an M-SEARCH for ST (MX 1) every
@@ -299,6 +342,11 @@ cmd_up() {
     esac
     CROWD=$((10#$CROWD))
     [ "$CROWD" -le 150 ] || die "UPNPY_LAB_CROWD=$CROWD: at most 150 crowd hosts (10.77.0.101..250)"
+    case $EMU_CROWD in
+        '' | *[!0-9]*) die "UPNPY_LAB_EMU_CROWD must be a number of addresses (0..4000), not '$EMU_CROWD'" ;;
+    esac
+    EMU_CROWD=$((10#$EMU_CROWD))
+    [ "$EMU_CROWD" -le 4000 ] || die "UPNPY_LAB_EMU_CROWD=$EMU_CROWD: at most 4000 addresses"
     case $GW2 in
         0 | 1) ;;
         *) die "UPNPY_LAB_GW2 must be 0 (the second gateway on demand) or 1 (running), not '$GW2'" ;;
@@ -330,6 +378,20 @@ UPNPY_LAB_DMS_URL=http://$NET.3:8200/rootDesc.xml
 UPNPY_LAB_TRACKS=$TRACKS
 UPNPY_LAB_CROWD=$CROWD
 UPNPY_LAB_CROWD_IPS=$(crowd_ips | tr -s ' ' ',' | sed 's/,$//')
+UPNPY_LAB_LAN_IF=lan0
+UPNPY_LAB_GW_IP6=${NET6}:${ADDR[gw]}
+UPNPY_LAB_CLIENT_IP6=${NET6}:${ADDR[cl]}
+UPNPY_LAB_DMS_IP6=${NET6}:${ADDR[dms]}
+UPNPY_LAB_LIGHT_IP6=${NET6}:${ADDR[lt]}
+UPNPY_LAB_GW2_IP6=${NET6}:${ADDR[gw2]}
+UPNPY_LAB_EMU_NS=$p-emu
+UPNPY_LAB_EMU_IP=$NET.${ADDR[emu]}
+UPNPY_LAB_EMU_IP6=${NET6}:${ADDR[emu]}
+UPNPY_LAB_EMU_CROWD_NS=$p-crowd
+UPNPY_LAB_EMU_CROWD_IP=$NET.${ADDR[crowd]}
+UPNPY_LAB_EMU_CROWD=$EMU_CROWD
+UPNPY_LAB_EMU_CROWD_FILE=$dir/emu-crowd.txt
+UPNPY_LAB_RESPONDER=$HERE/responder.py
 EOF
     log "building lab $p in $dir"
     # Not `if ! ( ... )`: in a condition, `set -e` would be ignored inside the subshell.
@@ -347,6 +409,7 @@ EOF
         build_gateway2 "$p" "$dir"
         start_media_server "$p" "$dir"
         start_light "$p" "$dir"
+        build_emu_crowd "$p" "$dir"
         start_crowd "$p" "$dir"
         wait_ready "$p" "$dir"
         echo "UPNPY_LAB_LIGHT_URL=$LIGHT_URL" >>"$dir/lab.env"
@@ -404,9 +467,9 @@ cmd_down() {
     for pid in $(ip netns pids "$p-lt" 2>/dev/null || true); do
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = gupnp-network-l ] && kill "$pid" 2>/dev/null || true
     done
-    for ns in lt dms gw gw2 cl inet cgn br; do kill_namespace_pids "$p-$ns"; done
+    for ns in lt dms gw gw2 emu crowd cl inet cgn br; do kill_namespace_pids "$p-$ns"; done
     kill_crowd "$p"
-    for ns in lt dms gw gw2 cl inet cgn br; do ip netns del "$p-$ns" 2>/dev/null || true; done
+    for ns in lt dms gw gw2 emu crowd cl inet cgn br; do ip netns del "$p-$ns" 2>/dev/null || true; done
     log "lab $p torn down (logs kept in $dir)"
 }
 

@@ -34,7 +34,7 @@ GRACE = 0.25
 #: Descriptions fetched at once.
 MAX_FETCHES = 8
 #: Distinct LOCATIONs fetched in one discovery; more are ignored (a flood of answers).
-MAX_LOCATIONS = 512
+MAX_LOCATIONS = 4096
 #: With a cache: how long the checks of cached devices may hold back the multicast search.
 CACHE_WAIT = 0.25
 #: When both IP versions are searched, how long an IPv6 LOCATION waits for the same

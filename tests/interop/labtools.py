@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List
+from typing import Any, Iterator, List, Optional
 from urllib.parse import urlsplit
 
 LAB_SH = Path(__file__).resolve().parents[2] / "lab" / "lab.sh"
@@ -270,6 +270,72 @@ class Lab:
         rows = [line.split() for line in listed.splitlines()]
         return sum(1 for row in rows if row and row[-1] in peers)  # the peer comes last
 
+    # --- IPv6 and emulated devices (lab/responder.py). Read from the environment (lab.env),
+    # --- so that these need no field of their own.
+
+    @property
+    def lan_if(self) -> str:
+        """The name of every lab host's LAN interface (``lan0``), the client's too."""
+        return lab_env("LAN_IF")
+
+    @property
+    def gw_ip6(self) -> str:
+        """The gateway's IPv6 ULA address (``fd77::1``); every host N has ``fd77::N``."""
+        return lab_env("GW_IP6")
+
+    @property
+    def client_ip6(self) -> str:
+        return lab_env("CLIENT_IP6")
+
+    @property
+    def dms_ip6(self) -> str:
+        return lab_env("DMS_IP6")
+
+    @property
+    def light_ip6(self) -> str:
+        return lab_env("LIGHT_IP6")
+
+    @property
+    def emu_ns(self) -> str:
+        """The emulated devices' namespace (10.77.0.6, ``fd77::6``); empty at ``up``."""
+        return lab_env("EMU_NS")
+
+    @property
+    def emu_ip(self) -> str:
+        return lab_env("EMU_IP")
+
+    @property
+    def emu_crowd_ns(self) -> str:
+        """The emulated crowd's namespace (10.77.0.7), holding :meth:`emu_crowd_addresses`."""
+        return lab_env("EMU_CROWD_NS")
+
+    def emu_crowd_addresses(self, count: int) -> List[str]:
+        """The first *count* addresses of the crowd's pool (10.77.16.1, ...; at most
+        ``UPNPY_LAB_EMU_CROWD``, 2000 by default), routed from the client via 10.77.0.7."""
+        pool = Path(lab_env("EMU_CROWD_FILE")).read_text(encoding="ascii").split()
+        if count > len(pool):
+            raise ValueError(f"the lab's crowd pool has {len(pool)} addresses, not {count}")
+        return pool[:count]
+
+    def responder(
+        self,
+        addresses: Optional[List[str]] = None,
+        namespace: str = "",
+        **options: Any,
+    ) -> "contextlib.AbstractContextManager[Responder]":
+        """Emulated devices (lab/responder.py) running inside a ``with`` block.
+
+        ``with lab.responder(max_age=3) as emu:`` runs one BinaryLight:1 at :attr:`emu_ip`
+        in :attr:`emu_ns`; ``lab.responder(lab.emu_crowd_addresses(300),
+        lab.emu_crowd_ns)`` runs 300 in one process. *options* are those of
+        :func:`responder` (``port``, ``max_age``, ``bootid``, ``configid``, ``name_prefix``,
+        ``notify_interval``, ``nofile``, ``timeout``). Two responders in one namespace would
+        share port 1900 and the HTTP port: run one per namespace.
+        """
+        if addresses is None:
+            addresses = [self.emu_ip]
+        return responder(namespace or self.emu_ns, addresses, **options)
+
 
 def wait_for(predicate, timeout: float = 5.0, interval: float = 0.1):
     """Poll *predicate* until it returns something truthy or *timeout* passes; return it."""
@@ -336,3 +402,170 @@ class TcpServer:
         self.stop.set()
         self.thread.join()
         self.sock.close()
+
+
+# --- emulated devices (lab/responder.py) ----------------------------------------------------
+
+RESPONDER = Path(__file__).resolve().parents[2] / "lab" / "responder.py"
+
+
+def lab_env(name: str) -> str:
+    """The lab variable ``UPNPY_LAB_<name>`` (``lab.env``, exported by ``lab.sh exec``)."""
+    try:
+        return os.environ[f"UPNPY_LAB_{name}"]
+    except KeyError:
+        raise RuntimeError(
+            f"UPNPY_LAB_{name} is not set: a lab.env from an older lab.sh?"
+        ) from None
+
+
+def emulated_udn(address: str) -> str:
+    """The UDN lab/responder.py gives the device at IPv4 *address* (stable, from the address)."""
+    number = int.from_bytes(socket.inet_aton(address), "big")
+    return f"uuid:00000000-0000-4000-8000-{number:012x}"
+
+
+class Responder:
+    """A running lab/responder.py: one emulated BinaryLight:1 root device per address.
+
+    Made by :func:`responder` (or :meth:`Lab.responder`). Each device has a stable UDN derived
+    from its address (:func:`emulated_udn`), friendlyName ``"<name_prefix> <address>"``, its
+    description at ``http://<address>:<port>/desc.xml`` and one SwitchPower:1 service
+    (GetStatus, GetTarget, SetTarget). It answers M-SEARCH from its own address and sends
+    NOTIFY ssdp:alive at start and every *notify_interval* seconds.
+
+    :ivar addresses: the devices' IPv4 addresses, in order.
+    :ivar udns: their UDNs, in the same order; :attr:`udn` is the first one.
+    :ivar locations: their description URLs; :attr:`location` is the first one.
+    :ivar pid: the responder process's pid (in the namespace it runs in).
+    :ivar port: the HTTP port of every device.
+    :ivar namespace: the network namespace it runs in.
+    """
+
+    def __init__(
+        self, process: subprocess.Popen, addresses: List[str], port: int, namespace: str
+    ) -> None:
+        self.process = process
+        self.pid = process.pid
+        self.addresses = list(addresses)
+        self.port = port
+        self.namespace = namespace
+        self.udns = [emulated_udn(address) for address in addresses]
+        self.locations = [f"http://{address}:{port}/desc.xml" for address in addresses]
+        self.udn = self.udns[0]
+        self.location = self.locations[0]
+
+    @property
+    def running(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.poll() is None
+
+    def stop(self, clean: bool = True, timeout: float = 30.0) -> int:
+        """Stop the responder and return its exit status (idempotent).
+
+        :param clean: ``True``: SIGTERM, after which every device multicasts ``ssdp:byebye``
+            and the process exits 0; ``False``: SIGKILL, gone without a byebye (a device that
+            lost power). Either way, return once the process is gone.
+        :param timeout: seconds to wait for a clean exit before killing it.
+        """
+        if self.running:
+            self.process.send_signal(signal.SIGTERM if clean else signal.SIGKILL)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+    def __repr__(self) -> str:
+        return (
+            f"<Responder pid {self.pid}: {len(self.addresses)} device(s) from"
+            f" {self.addresses[0]} in {self.namespace}>"
+        )
+
+
+@contextlib.contextmanager
+def responder(
+    namespace: str,
+    addresses: List[str],
+    *,
+    port: int = 8300,
+    max_age: int = 1800,
+    bootid: int = 1,
+    configid: int = 1,
+    name_prefix: str = "upnpy emu",
+    notify_interval: float = 0.0,
+    nofile: int = 0,
+    folder: str = "",
+    timeout: float = 30.0,
+) -> Iterator[Responder]:
+    """lab/responder.py running in *namespace* for *addresses* inside the block.
+
+    Returns once every socket is bound and the first NOTIFY ssdp:alive burst is out (its ready
+    file). After the block the process is SIGKILLed unless :meth:`Responder.stop` ran; an
+    ``atexit`` hook kills it too should the interpreter leave otherwise.
+
+    :param namespace: a namespace of this lab holding *addresses* (``lab.emu_ns``,
+        ``lab.emu_crowd_ns``).
+    :param addresses: IPv4 addresses of that namespace, one device each.
+    :param port: the HTTP port of every device.
+    :param max_age: CACHE-CONTROL max-age, seconds.
+    :param bootid: BOOTID.UPNP.ORG; *configid*: CONFIGID.UPNP.ORG.
+    :param notify_interval: seconds between ssdp:alive rounds; 0: *max_age* / 2.
+    :param nofile: the process's RLIMIT_NOFILE (soft and hard); 0 leaves it.
+    :param folder: where its ready file and log go (``responder-<pid>.log``); by default the
+        lab's folder.
+    :param timeout: seconds to wait for it to be ready.
+    :raises RuntimeError: when it exits or is not ready in time (with its log's end).
+    """
+    import atexit
+    import functools
+    import tempfile
+
+    folder = folder or os.environ.get("UPNPY_LAB") or tempfile.gettempdir()
+    ready = os.path.join(folder, f"responder-{os.urandom(6).hex()}.ready")
+    command = [
+        "ip", "netns", "exec", namespace, sys.executable, str(RESPONDER),
+        "--addresses", ",".join(addresses), "--http-port", str(port),
+        "--max-age", str(max_age), "--bootid", str(bootid), "--configid", str(configid),
+        "--name-prefix", name_prefix, "--notify-interval", str(notify_interval),
+        "--ready-file", ready,
+    ]  # fmt: skip
+    if len(",".join(addresses)) > 4096:  # a long list goes through a file
+        listing = ready.replace(".ready", ".addresses")
+        Path(listing).write_text("\n".join(addresses) + "\n", encoding="ascii")
+        command[command.index("--addresses") + 1] = "@" + listing
+
+    def limit() -> None:
+        if nofile:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+    log_path = ready.replace(".ready", ".log")
+    with open(log_path, "wb") as log_file:
+        process = subprocess.Popen(
+            command, stdout=log_file, stderr=subprocess.STDOUT, preexec_fn=limit if nofile else None
+        )
+    hook = functools.partial(_kill_quietly, process)
+    atexit.register(hook)
+    try:
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(ready):
+            if process.poll() is not None or time.monotonic() > deadline:
+                state = "exited" if process.poll() is not None else "not ready in time"
+                text = Path(log_path).read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"responder {state} ({' '.join(command[:12])}...):\n{text}")
+            time.sleep(0.02)
+        yield Responder(process, addresses, port, namespace)
+    finally:
+        hook()
+        atexit.unregister(hook)
+        with contextlib.suppress(OSError):
+            os.unlink(ready)
+
+
+def _kill_quietly(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(10)

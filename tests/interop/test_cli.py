@@ -13,7 +13,7 @@ def upnpy(*args):
 
 
 def test_discover_json_lists_the_devices(lab):
-    done = upnpy("discover", "--timeout", "3", "--json")
+    done = upnpy("discover", "--timeout", "3", "-4", "--json")
     assert done.returncode == 0, done.stderr
     listed = {d["location"]: d for d in json.loads(done.stdout)}
     assert set(listed) == {lab.gw_url, lab.dms_url, lab.light_url}

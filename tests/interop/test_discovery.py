@@ -1,5 +1,7 @@
 """upnpy.discover() and upnpy.search() on the lab's real devices (multicast from the client)."""
 
+from socket import AF_INET
+
 import pytest
 
 import upnpy
@@ -15,14 +17,32 @@ def everything(lab):
         device.close()
 
 
+def by_name(devices):
+    return {d.friendly_name: d for d in devices}
+
+
 def test_discover_finds_the_three_devices_once_each(everything, lab):
-    locations = sorted(d.location for d in everything)
-    assert locations == sorted([lab.gw_url, lab.dms_url, lab.light_url])
+    # over IPv4 and IPv6 (the gateway and the light answer both): once per UDN all the same
+    assert sorted(d.friendly_name for d in everything) == [
+        "upnpy lab gateway",
+        "upnpy lab light",
+        "upnpy lab media",
+    ]
     assert len({d.udn for d in everything}) == 3
+    found = by_name(everything)
+    assert found["upnpy lab media"].location == lab.dms_url  # minidlna has no IPv6
+    for name, url in (("upnpy lab gateway", lab.gw_url), ("upnpy lab light", lab.light_url)):
+        location = found[name].location
+        assert location == url or location.startswith("http://["), location
+
+
+def test_discover_over_ipv4_only(lab):
+    found = upnpy.discover(timeout=3, family=AF_INET)
+    assert sorted(d.location for d in found) == sorted([lab.gw_url, lab.dms_url, lab.light_url])
 
 
 def test_discovered_devices_are_usable(everything, lab):
-    router = next(d for d in everything if d.location == lab.gw_url)
+    router = by_name(everything)["upnpy lab gateway"]
     assert router.device_type == IGD2
     assert router.WANIPConnection.GetExternalIPAddress()["NewExternalIPAddress"] == lab.wan_ip
 
@@ -38,7 +58,7 @@ def test_discovered_devices_are_usable(everything, lab):
     ],
 )
 def test_discover_filters_by_search_target(lab, st, device):
-    found = upnpy.discover(st=st, timeout=3)
+    found = upnpy.discover(st=st, timeout=3, family=AF_INET)
     expected = {"gw": lab.gw_url, "dms": lab.dms_url, "light": lab.light_url}[device]
     try:
         assert [d.location for d in found] == [expected]
@@ -48,7 +68,7 @@ def test_discover_filters_by_search_target(lab, st, device):
 
 
 def test_discover_limit_returns_the_gateway_alone(lab):
-    found = upnpy.discover(st=IGD2, timeout=3, limit=1)
+    found = upnpy.discover(st=IGD2, timeout=3, limit=1, family=AF_INET)
     try:
         assert [d.location for d in found] == [lab.gw_url]
     finally:
@@ -57,7 +77,7 @@ def test_discover_limit_returns_the_gateway_alone(lab):
 
 
 def test_discover_by_uuid(everything, lab):
-    light = next(d for d in everything if d.location == lab.light_url)
+    light = by_name(everything)["upnpy lab light"]
     found = upnpy.discover(st=light.udn, timeout=3)
     try:
         assert [d.udn for d in found] == [light.udn]
@@ -67,7 +87,7 @@ def test_discover_by_uuid(everything, lab):
 
 
 def test_search_yields_typed_responses(lab):
-    responses = list(upnpy.search(st="upnp:rootdevice", timeout=3))
+    responses = list(upnpy.search(st="upnp:rootdevice", timeout=3, family=AF_INET))
     by_location = {r.location: r for r in responses}
     gw = by_location[lab.gw_url]
     assert gw.st == "upnp:rootdevice"
@@ -84,5 +104,14 @@ def test_unicast_search_reaches_one_device(lab):
 
 
 def test_search_from_a_named_interface(lab):
-    responses = list(upnpy.search(st=IGD2, timeout=2, interfaces=["lan0"]))
+    responses = list(upnpy.search(st=IGD2, timeout=2, interfaces=[lab.lan_if]))
+    # over IPv4 and IPv6: miniupnpd answers FF02::C with its ULA address
+    assert {r.location for r in responses} == {
+        lab.gw_url,
+        f"http://[{lab.gw_ip6}]:5000/rootDesc.xml",
+    }
+
+
+def test_search_from_a_named_interface_over_ipv4_only(lab):
+    responses = list(upnpy.search(st=IGD2, timeout=2, interfaces=[lab.lan_if], family=AF_INET))
     assert {r.location for r in responses} == {lab.gw_url}

@@ -4,10 +4,12 @@ These tests use raw sockets and miniupnpc's ``upnpc`` only, no upnpy code, so th
 failure here points at the lab, not at the library.
 """
 
+import ipaddress
 import socket
 import subprocess
 import time
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 import xmltodict
@@ -75,3 +77,84 @@ def test_upnpc_port_mapping_becomes_a_dnat_rule_and_goes_away(lab):
         deleted = upnpc(lab, "-d", "18080", "TCP")
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert wait_for(lambda: rule not in lab.nft_nat_rules(), timeout=5)
+
+
+def ipv6_search(lab, group: str, seconds: float = 3.5) -> dict:
+    """USN's UDN -> (sender, LOCATION) of the answers to an IPv6 M-SEARCH sent to *group*.
+
+    A plain socket bound with the LAN interface's scope id, IPV6_MULTICAST_IF set to it.
+    """
+    index = socket.if_nametoindex(lab.lan_if)
+    request = (
+        f'M-SEARCH * HTTP/1.1\r\nHOST: [{group.upper()}]:1900\r\nMAN: "ssdp:discover"\r\n'
+        "MX: 2\r\nST: upnp:rootdevice\r\n\r\n"
+    ).encode()
+    answers = {}
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+        sock.bind(("::", 0, 0, index))
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 2)
+        for _ in range(2):
+            sock.sendto(request, (group, 1900, 0, index))
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                data, sender = sock.recvfrom(65536)
+            except socket.timeout:
+                break
+            fields = dict(
+                line.split(":", 1) for line in data.decode().split("\r\n")[1:] if ":" in line
+            )
+            fields = {k.strip().upper(): v.strip() for k, v in fields.items()}
+            answers[fields["USN"].split("::")[0]] = (sender[0], fields["LOCATION"])
+    return answers
+
+
+def description_udn(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return xmltodict.parse(response.read())["root"]["device"]["UDN"]
+
+
+@pytest.mark.parametrize("group", ["ff02::c", "ff05::c"])
+def test_gateway_and_light_answer_an_ipv6_msearch_with_an_ipv6_location(lab, group):
+    """miniupnpd gives its ULA on both groups; the GUPnP light answers ff02::c (link-local
+    scope) with its link-local address, without a zone, and ff05::c with its ULA; both serve
+    their description there. minidlna has no IPv6 at all."""
+    answers = ipv6_search(lab, group)
+    gw_udn, light_udn = description_udn(lab.gw_url), description_udn(lab.light_url)
+    assert set(answers) == {gw_udn, light_udn}, answers  # minidlna stays silent
+    light_port = urlsplit(lab.light_url).port
+    expected = {
+        gw_udn: (lab.gw_ip6, 5000, "/rootDesc.xml"),
+        light_udn: (lab.light_ip6, light_port, urlsplit(lab.light_url).path),
+    }
+    for udn, (sender, location) in answers.items():
+        parts = urlsplit(location)
+        host = ipaddress.IPv6Address(parts.hostname)  # an IPv6 literal, not a name or IPv4
+        ip6, port, path = expected[udn]
+        assert (parts.port, parts.path) == (port, path), location
+        if udn == light_udn and group == "ff02::c":
+            assert host.is_link_local and str(host) == sender.split("%")[0], location
+        else:
+            assert str(host) == ip6, location
+        assert udn_over_ipv6(lab, location) == udn
+
+
+def udn_over_ipv6(lab, location: str) -> str:
+    """The UDN in the description at an IPv6 *location*, fetched with a raw socket connected
+    with the LAN interface's scope id (a link-local address needs it) and a Host header
+    without a zone: the GUPnP light answers 400 to ``Host: [fe80::...%lan0]`` (urllib's)."""
+    parts = urlsplit(location)
+    index = socket.if_nametoindex(lab.lan_if)
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect((parts.hostname, parts.port, 0, index))
+        request = f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+        sock.sendall(request.encode() + b"\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return xmltodict.parse(body)["root"]["device"]["UDN"]
