@@ -13,7 +13,9 @@ media servers: ``UPNPY_LAB_CROWD=30``). It measures, for each lab device:
 - ``upnpy.discover(st=<device type>, limit=1)`` until it returns the device, next to one plain
   UDP M-SEARCH → first answer → raw GET of its LOCATION (and the peers' own discovery calls);
 
-and once: the cost of ``import upnpy`` against ``import requests``, and how many of the crowd's
+and once: the second ``discover(st=IGD:2, limit=1, cache=...)`` next to a raw GET of the cached
+LOCATION (``bench/cache.py``, issue 11's ≤ 10 ms), the cost of ``import upnpy`` against
+``import requests``, and how many of the crowd's
 media servers one ``upnpy.discover(..., timeout=3)`` finds; then discovery at scale: for N
 emulated devices (30, 300, 2000: one lab/responder.py in the lab's ``P-crowd`` namespace), a raw
 M-SEARCH's count and ``upnpy.discover()`` in a child under ``ulimit -n 1024`` — devices found,
@@ -38,6 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
+import cache
 import floor
 import peers
 from peers import Target, clock
@@ -946,6 +949,13 @@ def main() -> None:
     for target in targets:
         say(f"discovery: {target.device_type}")
         results["discover"][target.key] = measure_discover(target, peer_clients)
+    say("discovery with a cache")
+    results["cached_discover"] = attempt(
+        "cached discovery",
+        cache.measure_cached_discover,
+        os.environ["UPNPY_LAB_GW_URL"],
+        os.environ["UPNPY_LAB_CLIENT_IP"],
+    )
     say("import cost")
     results["import"] = measure_import()
     if int(os.environ.get("UPNPY_LAB_CROWD", "0") or 0) > 0:
@@ -985,6 +995,7 @@ def main() -> None:
         f" {meta['cpus']} CPUs, lab {meta['lab']} (crowd {meta['crowd']}); {peer_text}"
     )
     results["targets"] = report(results, targets, peer_names)
+    print("\n" + cache.report(results["cached_discover"]))
     show_scale(results.get("scale"))
     meta["seconds"] = round(time.monotonic() - started, 1)
     print(f"\n(bench took {meta['seconds']:.0f} s)")
