@@ -16,7 +16,7 @@ import importlib
 import logging
 import typing as _typing
 
-from ._discovery import discover
+from ._discovery import discover, discover_iter
 from ._exceptions import (
     ActionError,
     DescriptionError,
@@ -53,10 +53,14 @@ if _typing.TYPE_CHECKING:  # loaded on first use (they bring in threads and an H
     )
     from ._lastchange import parse_last_change
     from ._subscription import Event, Subscription
+    from ._tracker import DeviceChange, DeviceTracker
 
 __all__ = [
     "__version__",
     "discover",
+    "discover_iter",
+    "DeviceTracker",
+    "DeviceChange",
     "search",
     "SSDPResponse",
     "Device",
@@ -104,6 +108,8 @@ _LAZY = {
     "Forwarding": "._gateway",
     "forward": "._gateway",
     "GatewayNotFound": "._gateway",
+    "DeviceTracker": "._tracker",
+    "DeviceChange": "._tracker",
 }
 
 
