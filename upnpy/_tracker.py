@@ -160,7 +160,9 @@ class _Advert:
 class _Job:
     """One description to fetch; compared by identity (a result must be the awaited one)."""
 
-    purpose: str  # "new" (a pending LOCATION), "update" (a change), "confirm" (a byebye)
+    # "new" (a pending LOCATION), "update" (a change), "confirm" (a byebye), "moved" (is the
+    # known LOCATION still there, now that the device announces another host's?)
+    purpose: str
     location: str
     udn: str = ""  # the tracked root device, for "update" and "confirm"
     bootid: Optional[int] = None  # what the device announced, adopted once described
@@ -240,6 +242,10 @@ def _host(location: str) -> str:
         return ""
 
 
+def _family(host: str) -> int:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= _REASON_LENGTH else text[: _REASON_LENGTH - 1] + "…"
@@ -316,6 +322,8 @@ class _State:
         entry.job = None
         if job.purpose == "update":
             self._updated(entry, job, device, error, now, out)
+        elif job.purpose == "moved":
+            self._moved(entry, job, device, error, out)
         else:
             self._confirmed(entry, job, device, error, out)
         if self.tracked.get(job.udn) is entry:
@@ -413,8 +421,29 @@ class _State:
             entry.bootid = bootid
         if entry.configid is None:
             entry.configid = configid
-        if ad.location and known is None and len(entry.locations) < _MAX_LOCATIONS:
-            entry.locations[host] = ad.location  # the same device on another interface
+        if not ad.location or known is not None or len(entry.locations) >= _MAX_LOCATIONS:
+            return
+        if _family(host) == _family(_host(entry.location)) and now >= entry.retry_at:
+            # a new address of the same family: renumbered (DHCP), or a second interface?
+            # the known LOCATION answers for the second; if it does not, the device moved.
+            entry.job = _Job("moved", entry.location, entry.device.udn, reason=ad.location)
+            out.jobs.append(entry.job)
+            return
+        entry.locations[host] = ad.location  # the same device over the other IP version
+
+    def _moved(
+        self, entry: _Entry, job: _Job, device: Optional[Device], error: str, out: _Out
+    ) -> None:
+        new = job.reason
+        if device is not None:
+            out.closing.append(device)
+            if device.udn == entry.device.udn:  # still there: a second address
+                if len(entry.locations) < _MAX_LOCATIONS:
+                    entry.locations[_host(new)] = new
+                return
+        log.info("tracker: %s left %s (%s); describing %s", job.udn, job.location, error, new)
+        entry.job = _Job("update", new, job.udn, reason=f"LOCATION {job.location} → {new}")
+        out.jobs.append(entry.job)
 
     def _byebye(self, entry: _Entry, ad: _Advert, now: float) -> None:
         if self._stale(entry, ad) or entry.byebye_at is not None:
@@ -594,7 +623,10 @@ class DeviceTracker:
 
     - ``"found"``: a new root device, once described;
     - ``"updated"``: its BOOTID rose (a reboot), its CONFIGID or its LOCATION changed; it is
-      described again first, and the change carries the new :class:`~upnpy.Device`;
+      described again first, and the change carries the new :class:`~upnpy.Device`. A
+      LOCATION on a new host of the same IP version counts once the known one stops
+      answering (a renumbered device; a second address is just remembered); the same
+      device over the other IP version is no change;
     - ``"lost"``: after a byebye, once its description URL failed to answer (devices send
       spurious byebyes; one that still answers is kept), or when max-age (plus
       :data:`EXPIRY_GRACE`) passed since its last announcement or search answer — on a

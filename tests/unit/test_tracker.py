@@ -229,6 +229,33 @@ def test_a_location_on_another_host_is_the_same_device_on_another_interface():
     assert state.tracked[ROOT].locations == {"127.0.0.1": LOC, "::1": LOC6}
 
 
+def test_a_new_address_of_the_same_family_checks_the_known_one_first():
+    state = _State("ssdp:all")
+    found(state, bootid=1)
+    elsewhere = "http://127.0.0.2:49000/desc.xml"
+    [job] = state.advert(ad(location=elsewhere, bootid=1), 1.0).jobs
+    assert (job.purpose, job.location) == ("moved", LOC)  # is the known LOCATION still there?
+    still = FakeDevice(ROOT)
+    out = state.fetched(job, still, "", 1.0)  # yes: a second address, no event
+    assert out.changes == [] and out.jobs == [] and still in out.closing
+    assert state.tracked[ROOT].locations == {"127.0.0.1": LOC, "127.0.0.2": elsewhere}
+    assert state.advert(ad(location=elsewhere, bootid=1), 2.0).jobs == []  # known now
+
+
+def test_a_device_renumbered_is_updated_to_its_new_location():
+    state = _State("ssdp:all")
+    found(state, bootid=1)
+    moved = "http://127.0.0.2:49000/desc.xml"
+    [job] = state.advert(ad(location=moved, bootid=1), 1.0).jobs
+    out = state.fetched(job, None, "connection refused", 1.0)  # the old address is gone
+    [job] = out.jobs
+    assert (job.purpose, job.location) == ("update", moved) and out.changes == []
+    new = FakeDevice(ROOT, moved)
+    out = state.fetched(job, new, "", 1.0)
+    assert [(c.kind, c.reason) for c in out.changes] == [("updated", f"LOCATION {LOC} → {moved}")]
+    assert state.devices() == {ROOT: new} and state.tracked[ROOT].location == moved
+
+
 def test_a_lower_bootid_is_stale_and_ignored():
     state = _State("ssdp:all")
     found(state, bootid=5, max_age=10)
