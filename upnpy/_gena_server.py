@@ -519,7 +519,8 @@ def _listen(family: int, sockaddr: Tuple[Any, ...]) -> socket.socket:
 class CallbackServer:
     """An HTTP server for NOTIFY requests on one local address, with its dispatch thread.
 
-    :param host: the local address to listen on (an IPv4 or IPv6 literal).
+    :param host: the local address to listen on (an IPv4 or IPv6 literal; a link-local IPv6
+        one with its zone, ``fe80::2%4``, which :attr:`host` and :meth:`url` leave out).
     :param port: the port, or 0 for a free one.
     :param deliver: called on the dispatch thread as ``deliver(target, notification)`` for
         every accepted notification, *target* being what :meth:`register` was given.

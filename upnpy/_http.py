@@ -24,6 +24,7 @@ from typing import (
     Tuple,
     Union,
 )
+from urllib.parse import unquote
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._version import __version__
@@ -39,6 +40,8 @@ __all__ = [
     "Timeout",
     "Headers",
     "url_problem",
+    "split_zone",
+    "valid_zone",
     "parse_fields",
     "content_length",
     "as_timeout",
@@ -73,6 +76,9 @@ _LENGTH_DIGITS = 18
 
 # Characters no URL taken from a device may hold: C0 controls (CR and LF among them) and DEL.
 _URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# An IPv6 zone (RFC 6874: unreserved characters), after %-decoding.
+_ZONE = re.compile(r"[A-Za-z0-9._~-]{1,64}")
 
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?")
 
@@ -193,6 +199,26 @@ def url_problem(url: str) -> Optional[str]:
     if bad is not None:
         return f"the URL holds the control character U+{ord(bad.group()):04X}"
     return None
+
+
+def split_zone(host: str) -> Tuple[str, str]:
+    """``(address, zone)`` of an IPv6 URL host (the inside of its brackets): the zone written
+    ``%25zone`` (RFC 6874) or ``%zone``, %-decoded; ``""`` when there is none.
+
+    ``fe80::1%25lan0`` and ``fe80::1%lan0`` both give ``("fe80::1", "lan0")``; a lone
+    ``%25`` is the zone ``"25"`` (an interface index).
+    """
+    literal, percent, zone = host.partition("%")
+    if not percent:
+        return literal, ""
+    if zone.startswith("25") and len(zone) > 2:
+        zone = zone[2:]
+    return literal, unquote(zone)
+
+
+def valid_zone(zone: str) -> bool:
+    """Whether *zone* is an acceptable IPv6 zone: 1 to 64 of ``A-Z a-z 0-9 . _ ~ -``."""
+    return bool(_ZONE.fullmatch(zone))
 
 
 def as_timeout(timeout: Optional[Timeout]) -> Tuple[float, float]:

@@ -15,13 +15,14 @@ Notebook style::
 
 How it works: :func:`subscribe` (``Service.subscribe``) gets, from the process-wide
 :mod:`upnpy._manager`, a callback HTTP server (:mod:`upnpy._gena_server`) on the local address
-that routes to the device, and sends SUBSCRIBE (headers from :mod:`upnpy._gena`). NOTIFYs
-are answered at once and processed on the server's dispatch thread: SEQ checked (a gap
-means lost events, so the subscription is made anew), values converted with
-the service's state-variable types, the :class:`Event` queued for :meth:`Subscription.get`
-and iteration, and handed to the subscription's callback thread. One scheduler thread renews
-every subscription at half its granted time. When the last subscription ends every thread
-is stopped and joined; the same happens at interpreter exit.
+that routes to the device (an IPv6 one for an IPv6 device: see
+:func:`upnpy._transport.callback_address`), and sends SUBSCRIBE (headers from
+:mod:`upnpy._gena`). NOTIFYs are answered at once and processed on the server's dispatch
+thread: SEQ checked (a gap means lost events, so the subscription is made anew), values
+converted with the service's state-variable types, the :class:`Event` queued for
+:meth:`Subscription.get` and iteration, and handed to the subscription's callback thread. One
+scheduler thread renews every subscription at half its granted time. When the last subscription
+ends every thread is stopped and joined; the same happens at interpreter exit.
 
 This module is the subscription state machine only: it is handed the service's URL, HTTP
 transport, timeout and state variables by :meth:`upnpy.Service.subscribe`, and reads nothing
@@ -59,7 +60,7 @@ from ._gena_server import CallbackServer, Notification
 from ._http import Timeout, as_timeout
 from ._manager import manager
 from ._records import StateVariableInfo
-from ._transport import Reply, Transport, local_address
+from ._transport import Reply, Transport, callback_address
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._proxy import Service
@@ -554,7 +555,7 @@ def subscribe(
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"callback_url must be an http:// URL with a host: {callback_url!r}")
     try:
-        local = local_address(event_url)
+        local = callback_address(event_url)  # IPv6 for an IPv6 device; fe80::2%4 carries a zone
     except TransportError as exc:
         raise with_cause(SubscriptionError(exc.message), exc) from None
     if bind is not None:
@@ -562,7 +563,7 @@ def subscribe(
     else:
         host, port = local, (urlsplit(callback_url).port or 80) if callback_url else 0
     server = manager.acquire_server(host, port)
-    if callback_url is None:  # a literal address: never a name, never a wildcard
+    if callback_url is None:  # a literal address: never a name, never a wildcard, never a zone
         advertised = (local if host in _WILDCARDS else host).partition("%")[0]
         advertised = f"[{advertised}]" if ":" in advertised else advertised
         callback_url = f"http://{advertised}:{server.port}/upnpy/{next(manager.numbers)}"

@@ -22,11 +22,12 @@ same either way.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import select
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 from urllib.parse import quote, urlsplit
 
 from ._errors import translate, with_cause
@@ -38,8 +39,11 @@ from ._http import (
     Timeout,
     as_timeout,
     read_capped,
+    split_zone,
     url_problem,
+    valid_zone,
 )
+from ._interfaces import scope_index
 from ._response import NoResponse, read_body, read_head
 
 if TYPE_CHECKING:
@@ -52,6 +56,7 @@ __all__ = [
     "as_transport",
     "fetch",
     "local_address",
+    "callback_address",
     "Reply",
 ]
 
@@ -102,14 +107,20 @@ class Transport:
         """Close idle connections (idempotent)."""
 
 
+#: Where a connection goes: ``(host, port)``, or ``(ipv6, port, 0, scope_id)`` for an IPv6
+#: literal (the zone of a link-local one resolved to its scope id).
+Address = Union[Tuple[str, int], Tuple[str, int, int, int]]
+
+
 @functools.lru_cache(maxsize=256)
-def _target(url: str, method: str) -> Tuple[str, int, str, str]:
-    """``(host, port, request target, Host header)`` of an ``http:`` URL.
+def _target(url: str, method: str) -> Tuple[Address, str, str]:
+    """``(address, request target, Host header)`` of an ``http:`` URL.
 
     Cached: a device has few URLs. The URL is checked here, for every request, whatever it
     came from: a control character refuses it (see :func:`upnpy._http.url_problem`); spaces
     and non-ASCII characters are percent-encoded; user:password never reaches the Host
-    header, nor an IPv6 zone.
+    header, nor an IPv6 zone (``[fe80::1%25lan0]`` is connected to on ``lan0`` and named
+    ``[fe80::1]`` in the Host header).
     """
     problem = url_problem(url)
     if problem is not None:
@@ -117,32 +128,57 @@ def _target(url: str, method: str) -> Tuple[str, int, str, str]:
     try:
         parts = urlsplit(url)
         host, port = parts.hostname, parts.port or 80
+        address: Address = (
+            _ipv6_address(parts.netloc, port) if "[" in parts.netloc else (host or "", port)
+        )
     except ValueError as exc:
         raise TransportError(f"cannot {method} a malformed URL: {exc}", url=url) from None
     if parts.scheme != "http" or not host:
         raise TransportError(f"cannot {method} a non-http URL", url=url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    literal = host.partition("%")[0]
-    shown = f"[{literal}]" if ":" in literal else literal
+    shown = f"[{address[0]}]" if len(address) == 4 else address[0]
     host_header = f"{shown}:{parts.port}" if parts.port is not None else shown
-    return host, port, quote(path, safe=_TARGET_SAFE), host_header
+    return address, quote(path, safe=_TARGET_SAFE), host_header
 
 
-def _connect(address: Tuple[str, int], timeout: float) -> socket.socket:
-    """A TCP connection; an IPv4 literal (the usual LOCATION) skips the resolver."""
-    try:
-        socket.inet_aton(address[0])
-    except OSError:
-        sock = socket.create_connection(address, timeout=timeout)
+def _ipv6_address(netloc: str, port: int) -> Tuple[str, int, int, int]:
+    """The socket address of a URL's bracketed IPv6 host: its zone (``%25lan0``, ``%lan0``,
+    ``%4``) resolved to a scope id; a link-local address without one is refused.
+
+    :raises ValueError: for a host that is not an IPv6 address, or a zone that is malformed
+        or names no interface of this machine.
+    """
+    inside = netloc.rpartition("@")[2][1:].partition("]")[0]
+    literal, zone = split_zone(inside)
+    ip = ipaddress.IPv6Address(literal)  # ValueError for [v1.x] and other non-addresses
+    if "%" in inside and not valid_zone(zone):
+        raise ValueError(f"bad IPv6 zone {zone[:40]!r}")
+    scope = scope_index(zone) if zone and ip.is_link_local else 0
+    if ip.is_link_local and not scope:
+        raise ValueError(f"the link-local address {literal} needs a zone ([{literal}%25eth0])")
+    return (ip.compressed, port, 0, scope)
+
+
+def _connect(address: Address, timeout: float) -> socket.socket:
+    """A TCP connection; an IP literal (the usual LOCATION) skips the resolver."""
+    if len(address) == 4:
+        family = socket.AF_INET6
     else:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            sock.settimeout(timeout)
-            sock.connect(address)
-        except BaseException:
-            sock.close()
-            raise
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            socket.inet_aton(address[0])
+        except OSError:
+            sock = socket.create_connection((address[0], address[1]), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+        family = socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(address)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 
@@ -165,7 +201,7 @@ class SocketTransport(Transport):
     """HTTP/1.1 over plain sockets, with keep-alive. Thread-safe; ``http:`` URLs only."""
 
     def __init__(self) -> None:
-        self._idle: Dict[Tuple[str, int], List[socket.socket]] = {}
+        self._idle: Dict[Address, List[socket.socket]] = {}
         self._lock = threading.Lock()
         self._closed = False
 
@@ -179,11 +215,10 @@ class SocketTransport(Transport):
         limit: int,
         deadline: Optional[float] = None,
     ) -> Reply:
-        host, port, target, host_header = _target(url, method)
+        key, target, host_header = _target(url, method)
         request = _request(method, target, host_header, headers, body, url)
         own = time.monotonic() + timeout[0] + timeout[1]
         deadline = own if deadline is None else min(own, deadline)
-        key = (host, port)
         sock = self._take(key)
         if sock is not None:
             try:
@@ -207,7 +242,7 @@ class SocketTransport(Transport):
     def _over(
         self,
         sock: socket.socket,
-        key: Tuple[str, int],
+        key: Address,
         request: bytes,
         method: str,
         url: str,
@@ -246,7 +281,7 @@ class SocketTransport(Transport):
             else:
                 sock.close()
 
-    def _take(self, key: Tuple[str, int]) -> Optional[socket.socket]:
+    def _take(self, key: Address) -> Optional[socket.socket]:
         """An idle connection to *key* that is still good, or ``None``."""
         while True:
             with self._lock:
@@ -256,7 +291,7 @@ class SocketTransport(Transport):
                 return sock
             sock.close()
 
-    def _give(self, key: Tuple[str, int], sock: socket.socket) -> None:
+    def _give(self, key: Address, sock: socket.socket) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
             if self._closed or len(idle) >= _MAX_IDLE:
@@ -307,8 +342,10 @@ class RequestsTransport(Transport):
     """Exchanges through a :class:`requests.Session` the user chose (auth, TLS, headers).
 
     Redirects are not followed: requests would turn a redirected POST into a GET, and a
-    device has no reason to point elsewhere. The session's own User-Agent is kept unless it
-    is requests' default.
+    device has no reason to point elsewhere. IPv6 literals work, except link-local ones
+    with a zone (``[fe80::1%25eth0]``), which requests cannot connect to: those are refused
+    with a :class:`TransportError` before anything is sent. The session's own User-Agent is
+    kept unless it is requests' default.
     """
 
     def __init__(self, session: requests.Session) -> None:
@@ -326,7 +363,13 @@ class RequestsTransport(Transport):
     ) -> Reply:
         import requests
 
-        _target(url, method)  # the same checks of the URL as for the socket transport
+        address = _target(url, method)[0]  # the same checks of the URL as for the sockets
+        if len(address) == 4 and address[3]:
+            raise TransportError(
+                "requests cannot reach a link-local IPv6 address (it mangles the zone); "
+                "upnpy's own transport can: pass no session",
+                url=url,
+            )
         own = time.monotonic() + sum(timeout)
         deadline = own if deadline is None else min(own, deadline)
         left = max(deadline - time.monotonic(), 0.001)
@@ -366,26 +409,55 @@ def as_transport(obj: Union[Transport, requests.Session, None]) -> Transport:
     raise TypeError(f"expected a requests.Session or a Transport, not {type(obj).__name__}")
 
 
-def local_address(url: str) -> str:
+def local_address(url: str, *, zone: bool = False) -> str:
     """The address of this machine that reaches *url*'s host: the one a device sees us by.
 
     The system's routing decides (a UDP ``connect`` sends nothing), not a guess from the
-    list of interfaces.
+    list of interfaces: an IPv4 address for an IPv4 device, an IPv6 one for an IPv6 device
+    (a ULA or global address for a ULA or global one, by the system's source address
+    selection; a link-local address for a link-local one).
 
+    :param zone: give a link-local IPv6 address with its zone (``fe80::2%4``, the scope id),
+        as binding to it needs; by default the address alone, as a device is told it.
     :raises TransportError: when the URL names no host or no route reaches it.
     """
     try:
-        host = urlsplit(url).hostname
-        port = urlsplit(url).port or 80
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or 80
         if not host:
             raise ValueError("the URL names no host")
-        family, _, _, _, sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        sockaddr: Tuple[Any, ...]
+        if "[" in parts.netloc:
+            family, sockaddr = socket.AF_INET6, _ipv6_address(parts.netloc, port)
+        else:
+            family, _, _, _, sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
         with socket.socket(family, socket.SOCK_DGRAM) as probe:
             probe.connect(sockaddr)
-            return str(probe.getsockname()[0]).partition("%")[0]
+            name = probe.getsockname()
     except (OSError, UnicodeError, ValueError) as exc:
         error = TransportError(f"no local address routes to {url!r}: {exc}", url=url)
         raise with_cause(error, exc) from None
+    address = str(name[0]).partition("%")[0]
+    if zone and len(name) == 4 and name[3] and ipaddress.IPv6Address(address).is_link_local:
+        return f"{address}%{name[3]}"
+    return address
+
+
+def callback_address(url: str) -> str:
+    """The local address a GENA callback server for the device at *url* listens on: the one
+    :func:`local_address` gives, so of the device's own scope, with the zone of a link-local
+    one (``fe80::2%4``) for binding.
+
+    The ``CALLBACK`` URL the device is told never carries a zone: it would name one of *our*
+    interfaces, which means nothing to the device (RFC 6874 zones are local to a host), and
+    the device reaches a link-local callback through the link the SUBSCRIBE came in on. The
+    scope must match the device's address: GUPnP, reached by its link-local address, ignores
+    a callback outside that network (a ULA: "is not in our network"); miniupnpd, which
+    advertises its ULA or global address, gets ours.
+
+    :raises TransportError: when no route reaches the device.
+    """
+    return local_address(url, zone=True)
 
 
 def fetch(

@@ -17,6 +17,7 @@ import pytest
 from upnpy import DiscoveryError
 from upnpy import _ssdp as ssdp
 from upnpy._http import USER_AGENT
+from upnpy._interfaces import Interface
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
@@ -396,7 +397,17 @@ def test_default_mx_rule(timeout, mx):
         {"host": "239.255.255.250"},
         {"host": "239.255.255.250:1900"},
         {"host": "0.0.0.0"},
-        {"host": "[::1]:1900"},
+        {"host": "[ff02::c]:1900"},
+        {"host": "[::]"},
+        {"host": "[::1"},
+        {"host": "[::1]1900"},
+        {"host": "[::1]:"},
+        {"host": "fe80::1"},
+        {"host": "[fe80::1%no such zone]"},
+        {"host": "127.0.0.1%lo"},
+        {"host": "[::1]:1900", "family": socket.AF_INET},
+        {"host": "127.0.0.1", "family": socket.AF_INET6},
+        {"family": 99},
         {"host": "example.com"},
         {"host": "127.0.0.1:0"},
         {"host": "127.0.0.1:70000"},
@@ -410,8 +421,12 @@ def test_search_checks_arguments_at_call_time(kwargs):
         ssdp.search(**kwargs)  # not iterated: raised by the call itself
 
 
+LO4 = Interface("lo", socket.AF_INET, LOOPBACK, socket.if_nametoindex("lo"), 0)
+LO6 = Interface("lo", socket.AF_INET6, "::1", socket.if_nametoindex("lo"), 0)
+
+
 def test_multicast_socket_options_on_loopback():
-    sock = ssdp._open_socket(LOOPBACK, multicast=True)  # set up only; nothing is sent
+    sock = ssdp._open_socket(LO4, multicast=True)  # set up only; nothing is sent
     try:
         assert sock.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL) == 2
         assert sock.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP) == 1
@@ -429,13 +444,15 @@ def test_multicast_socket_options_on_loopback():
 
 
 class Responder:
-    """A UDP device on 127.0.0.1 that answers each M-SEARCH with a fixed list of datagrams."""
+    """A UDP device on 127.0.0.1 (or ::1) that answers each M-SEARCH with a fixed list of
+    datagrams."""
 
-    def __init__(self, answers):
+    def __init__(self, answers, host=LOOPBACK):
         self.answers = answers
         self.requests = []  # (bytes, sender address)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((LOOPBACK, 0))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
         self.sock.settimeout(0.05)
         self.port = self.sock.getsockname()[1]
         self.stop = threading.Event()
@@ -468,8 +485,8 @@ class Responder:
 def responder_factory():
     made = []
 
-    def make(answers):
-        made.append(Responder(answers))
+    def make(answers, host=LOOPBACK):
+        made.append(Responder(answers, host))
         return made[-1]
 
     yield make
@@ -516,8 +533,8 @@ def track_sockets(monkeypatch):
     opened = []
     real_open = ssdp._open_socket
 
-    def tracking_open(bind_ip, multicast):
-        opened.append(real_open(bind_ip, multicast))
+    def tracking_open(source, multicast):
+        opened.append(real_open(source, multicast))
         return opened[-1]
 
     monkeypatch.setattr(ssdp, "_open_socket", tracking_open)
@@ -592,7 +609,7 @@ def test_answers_received_before_the_deadline_survive_a_slow_caller(responder_fa
 
 
 def test_no_working_socket_is_a_discovery_error(monkeypatch):
-    def failing_open(bind_ip, multicast):
+    def failing_open(source, multicast):
         raise OSError(99, "Cannot assign requested address")
 
     monkeypatch.setattr(ssdp, "_open_socket", failing_open)
@@ -617,11 +634,11 @@ def test_multicast_path_against_a_loopback_group(
     )
     tracking_open = ssdp._open_socket
 
-    def open_or_fail(bind_ip, multicast):
+    def open_or_fail(source, multicast):
         assert multicast
-        if bind_ip == "127.0.0.3":
+        if source.address == "127.0.0.3":
             raise OSError(99, "Cannot assign requested address")
-        return tracking_open(bind_ip, multicast)
+        return tracking_open(source, multicast)
 
     monkeypatch.setattr(ssdp, "_open_socket", open_or_fail)
     gen = ssdp.search("upnp:rootdevice", timeout=1.5, interfaces=["lo", "broken0"])
@@ -639,3 +656,286 @@ def test_multicast_path_against_a_loopback_group(
     senders = {sender for _, sender in responder.requests}
     assert len(senders) == 1 and next(iter(senders))[0] == LOOPBACK
     assert all(s.fileno() == -1 for s in track_sockets)
+
+
+# --- IPv6: LOCATIONs and their zones ----------------------------------------------------
+
+LO_INDEX = socket.if_nametoindex("lo")
+
+
+def answer(location):
+    return crlf("HTTP/1.1 200 OK", f"LOCATION: {location}", "USN: uuid:a", "ST: ssdp:all")
+
+
+@pytest.mark.parametrize(
+    "location, address, expected",
+    [
+        ("http://[fd77::1]:5000/x.xml", ("fd77::1", 1900, 0, 0), "http://[fd77::1]:5000/x.xml"),
+        ("http://[fd77::1]/x.xml", ADDR, "http://[fd77::1]/x.xml"),
+        # a zone on an address that is not link-local means nothing: dropped
+        ("http://[fd77::1%25lan0]:5000/x", ADDR, "http://[fd77::1]:5000/x"),
+        # link-local without a zone: the zone of the link it arrived on
+        ("http://[fe80::1]:5000/x", ("fe80::1", 1900, 0, LO_INDEX), "http://[fe80::1%25lo]:5000/x"),
+        # the device's own zone names its interface, not ours: replaced
+        (
+            "http://[fe80::1%25eth7]:5000/x?a=1",
+            ("fe80::1", 1900, 0, LO_INDEX),
+            "http://[fe80::1%25lo]:5000/x?a=1",
+        ),
+        # no link known: a zone is kept, in RFC 6874 form
+        ("http://[fe80::1%lan0]:5000/x", ADDR, "http://[fe80::1%25lan0]:5000/x"),
+        ("http://[fe80::1%25lan0]:5000/x", ADDR, "http://[fe80::1%25lan0]:5000/x"),
+        ("http://[fe80::1]:5000/x", ADDR, "http://[fe80::1]:5000/x"),
+        # a scope id that names no interface is written as a number
+        ("http://[fe80::1]/x", ("fe80::1", 1900, 0, 987654), "http://[fe80::1%25987654]/x"),
+    ],
+)
+def test_ipv6_locations_and_zones(location, address, expected):
+    r = ssdp.parse_response(answer(location), address)
+    assert r.location == expected and r.address == address
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://[v1.fe80::1]/x",
+        "http://[not-an-address]/x",
+        "http://[fe80::1%a b]/x",
+        "http://[fe80::1%]/x",
+        "http://[::1/x",
+        "http://[fd77::1]:99999/x",
+        "http://[fe80::1%25a%2Fb]/x",
+    ],
+)
+def test_bad_ipv6_locations_are_rejected(location, caplog):
+    with caplog.at_level(logging.DEBUG, logger="upnpy._ssdp"):
+        assert ssdp.parse_response(answer(location), ("fe80::1", 1900, 0, LO_INDEX)) is None
+    assert "LOCATION" in caplog.text
+
+
+# --- parse_notify -----------------------------------------------------------------------
+
+ALIVE = crlf(
+    "NOTIFY * HTTP/1.1",
+    "HOST: 239.255.255.250:1900",
+    "CACHE-CONTROL: max-age=120",
+    "LOCATION: http://192.0.2.1:5000/rootDesc.xml",
+    "SERVER: Debian/12 UPnP/1.1 MiniUPnPd/2.3.3",
+    "NT: upnp:rootdevice",
+    f"USN: {UUID}::upnp:rootdevice",
+    "NTS: ssdp:alive",
+    'OPT: "http://schemas.upnp.org/upnp/1/0/"; ns=01',
+    "BOOTID.UPNP.ORG: 7",
+    "CONFIGID.UPNP.ORG: 1337",
+)
+BYEBYE = crlf(
+    "NOTIFY * HTTP/1.1",
+    "HOST: [FF02::C]:1900",
+    "NT: urn:schemas-upnp-org:service:WANIPConnection:2",
+    f"USN: {UUID}::urn:schemas-upnp-org:service:WANIPConnection:2",
+    "NTS: ssdp:byebye",
+    "BOOTID.UPNP.ORG: 7",
+    "CONFIGID.UPNP.ORG: 1337",
+)
+UPDATE = crlf(
+    "notify * HTTP/1.1",
+    "Host: 239.255.255.250:1900",
+    "Location: http://[fe80::1]:5000/rootDesc.xml",
+    f"nt: {UUID}",
+    "nts: SSDP:UPDATE",
+    f"usn: {UUID}",
+    "BOOTID.UPNP.ORG: 7",
+    "NEXTBOOTID.UPNP.ORG: 8",
+    "CONFIGID.UPNP.ORG: 1338",
+)
+
+
+def test_parse_notify_alive():
+    n = ssdp.parse_notify(ALIVE, ADDR)
+    assert (n.nts, n.nt, n.usn, n.udn) == (
+        "ssdp:alive",
+        "upnp:rootdevice",
+        f"{UUID}::upnp:rootdevice",
+        UUID,
+    )
+    assert n.location == "http://192.0.2.1:5000/rootDesc.xml"
+    assert (n.max_age, n.bootid, n.configid, n.next_bootid) == (120, 7, 1337, None)
+    assert n.server.endswith("MiniUPnPd/2.3.3") and n.address == ADDR
+    assert n.headers["opt"].startswith('"http://schemas.upnp.org')
+    assert n == ssdp.parse_notify(ALIVE, ADDR) and hash(n) == hash(ssdp.parse_notify(ALIVE, ADDR))
+    with pytest.raises(AttributeError):
+        n.nts = "ssdp:byebye"
+    assert "headers" not in repr(n)
+
+
+def test_parse_notify_byebye_needs_no_location_nor_max_age():
+    n = ssdp.parse_notify(BYEBYE, ("fe80::1", 1900, 0, LO_INDEX))
+    assert n.nts == "ssdp:byebye" and n.location == "" and n.max_age is None
+    assert n.udn == UUID and n.nt.endswith("WANIPConnection:2")
+    assert (n.bootid, n.configid) == (7, 1337)
+
+
+def test_parse_notify_byebye_with_a_bad_location_keeps_none_of_it():
+    data = BYEBYE.replace(b"NTS:", b"LOCATION: ftp://x/\r\nNTS:")
+    assert ssdp.parse_notify(data, ADDR).location == ""
+
+
+def test_parse_notify_update_with_a_link_local_location():
+    n = ssdp.parse_notify(UPDATE, ("fe80::1", 1900, 0, LO_INDEX))
+    assert n.nts == "ssdp:update" and n.usn == n.udn == n.nt == UUID
+    assert (n.bootid, n.next_bootid, n.configid) == (7, 8, 1338)
+    assert n.location == "http://[fe80::1%25lo]:5000/rootDesc.xml"
+
+
+def _without(data, name):
+    lines = data.decode().split("\r\n")
+    return "\r\n".join(line for line in lines if not line.startswith(name)).encode()
+
+
+NOTIFY_REJECTED = {
+    "empty": b"",
+    "garbage": b"\x00\xff garbage \x01" * 10,
+    "text-garbage": b"hello world\r\n\r\n",
+    "oversized": ALIVE[:-2] + b"X-PAD: " + b"a" * 9000 + b"\r\n\r\n",
+    "non-utf8": ALIVE.replace(b"MiniUPnPd", b"Mini\xe9UPnPd"),
+    "truncated": ALIVE[: ALIVE.index(b"NTS") + 6],
+    "bare-cr": ALIVE.replace(b"EXT", b"E\rXT").replace(b"NT: ", b"NT: a\rb"),
+    "missing-usn": _without(ALIVE, "USN"),
+    "missing-nt": _without(ALIVE, "NT:"),
+    "missing-nts": _without(ALIVE, "NTS"),
+    "other-nts": ALIVE.replace(b"ssdp:alive", b"ssdp:propchange"),
+    "alive-without-location": _without(ALIVE, "LOCATION"),
+    "alive-bad-location": ALIVE.replace(b"http://192.0.2.1:5000", b"/relative"),
+    "alive-location-with-ctl": ALIVE.replace(b"rootDesc.xml", b"a\x7fb.xml"),
+    "update-without-location": _without(UPDATE, "Location"),
+    "msearch": ssdp.build_msearch("ssdp:all", 1),
+    "search-response": MINIUPNPD,
+    "notify-path": ALIVE.replace(b"NOTIFY *", b"NOTIFY /x"),
+    "http-2": ALIVE.replace(b"HTTP/1.1", b"HTTP/2.0"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOTIFY_REJECTED))
+def test_rejected_notifies_are_none_and_logged(name, caplog):
+    with caplog.at_level(logging.DEBUG, logger="upnpy._ssdp"):
+        assert ssdp.parse_notify(NOTIFY_REJECTED[name], ADDR) is None
+    assert any(rec.name == "upnpy._ssdp" and rec.levelno == logging.DEBUG for rec in caplog.records)
+
+
+def test_a_notify_is_not_a_search_response_nor_the_reverse():
+    assert ssdp.parse_response(ALIVE, ADDR) is None
+    assert ssdp.parse_notify(MINIUPNPD, ADDR) is None
+
+
+# --- IPv6 search on ::1 -----------------------------------------------------------------
+
+V6_ROOT = reply(f"{UUID}::upnp:rootdevice", "http://[::1]:5000/rootDesc.xml")
+V6_DEVICE = reply(UUID, "http://[::1]:5000/rootDesc.xml", st=UUID)
+
+
+def test_unicast_search_over_ipv6_loopback(responder_factory, track_sockets):
+    responder = responder_factory([V6_ROOT, V6_DEVICE, V6_ROOT, b"junk\r\n\r\n"], host="::1")
+    results = list(ssdp.search(timeout=0.6, host=f"[::1]:{responder.port}"))
+    assert {(r.usn, r.location) for r in results} == {
+        (f"{UUID}::upnp:rootdevice", "http://[::1]:5000/rootDesc.xml"),
+        (UUID, "http://[::1]:5000/rootDesc.xml"),
+    } and len(results) == 2
+    assert all(r.address[:2] == ("::1", responder.port) and len(r.address) == 4 for r in results)
+    headers = responder.headers(0)
+    assert headers["HOST"] == f"[::1]:{responder.port}" and "MX" not in headers
+    assert len(track_sockets) == 1 and track_sockets[0].family == socket.AF_INET6
+    assert track_sockets[0].fileno() == -1
+
+
+def test_unicast_ipv6_host_forms():
+    assert ssdp._parse_host("::1") == ("::1", 1900, 0, 0)
+    assert ssdp._parse_host("[::1]") == ("::1", 1900, 0, 0)
+    assert ssdp._parse_host("[::1]:49152") == ("::1", 49152, 0, 0)
+    assert ssdp._parse_host("fe80::1%lo") == ("fe80::1", 1900, 0, LO_INDEX)
+    assert ssdp._parse_host(f"[fe80::1%25{LO_INDEX}]:1901") == ("fe80::1", 1901, 0, LO_INDEX)
+    assert ssdp._host_header(("fe80::1", 1901, 0, LO_INDEX)) == "[fe80::1]:1901"
+
+
+def lo_adapters():
+    return [
+        ifaddr.Adapter(
+            "lo", "lo", [ifaddr.IP("127.0.0.1", 8, "lo"), ifaddr.IP(("::1", 0, 0), 128, "lo")]
+        )
+    ]
+
+
+def test_multicast_path_over_both_families_against_loopback_groups(
+    monkeypatch, responder_factory, track_sockets
+):
+    """family=None searches from each IPv4 address and each IPv6 interface: here lo's
+    127.0.0.1 and ::1, the "groups" being loopback responders."""
+    v4 = responder_factory([ROOT])
+    v6 = responder_factory([V6_ROOT], host="::1")
+    monkeypatch.setattr(ssdp, "SSDP_GROUP", (LOOPBACK, v4.port))
+    monkeypatch.setattr(ssdp, "SSDP_GROUP_V6", ("::1", v6.port))
+    monkeypatch.setattr(ssdp.ifaddr, "get_adapters", lo_adapters)
+    results = list(ssdp.search("upnp:rootdevice", timeout=0.8, interfaces=["lo"]))
+    assert sorted(r.location for r in results) == [
+        "http://127.0.0.1:5000/rootDesc.xml",
+        "http://[::1]:5000/rootDesc.xml",
+    ]
+    assert v4.headers(0)["HOST"] == "239.255.255.250:1900"
+    assert v6.headers(0)["HOST"] == "[FF02::C]:1900" and v6.headers(0)["MX"] == "1"
+    assert sum(d.startswith(b"M-SEARCH") for d, _ in v6.requests) == 3
+    (sender,) = {sender for _, sender in v6.requests}
+    assert sender[0] == "::1" and sender[1] not in (0, 1900)
+    assert sorted(s.family for s in track_sockets) == [socket.AF_INET, socket.AF_INET6]
+    assert all(s.fileno() == -1 for s in track_sockets)
+
+
+@pytest.mark.parametrize("family, expected", [(socket.AF_INET, "127."), (socket.AF_INET6, "[::1]")])
+def test_search_one_family_only(monkeypatch, responder_factory, track_sockets, family, expected):
+    v4 = responder_factory([ROOT])
+    v6 = responder_factory([V6_ROOT], host="::1")
+    monkeypatch.setattr(ssdp, "SSDP_GROUP", (LOOPBACK, v4.port))
+    monkeypatch.setattr(ssdp, "SSDP_GROUP_V6", ("::1", v6.port))
+    monkeypatch.setattr(ssdp.ifaddr, "get_adapters", lo_adapters)
+    results = list(ssdp.search(timeout=0.5, interfaces=["lo"], family=family))
+    assert len(results) == 1 and expected in results[0].location
+    assert [s.family for s in track_sockets] == [family]
+
+
+def test_ipv6_multicast_socket_options_on_loopback():
+    sock = ssdp._open_socket(LO6, multicast=True)  # set up only; nothing is sent
+    try:
+        assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF) == LO_INDEX
+        assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS) == 2
+        assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP) == 1
+        assert sock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+        assert sock.getsockname()[0] == "::1" and sock.gettimeout() == 0.0
+    finally:
+        sock.close()
+
+
+# --- open_listener ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("iface", [LO4, LO6], ids=["ipv4", "ipv6"])
+def test_open_listener_joins_the_group_on_the_interface(iface):
+    """Set up only (port 0, not 1900): a unit test sends no multicast. The lab test
+    (tests/interop/test_ipv6.py) checks that announcements arrive."""
+    sock = ssdp.open_listener(iface, port=0)
+    try:
+        assert sock.gettimeout() == 0.0
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) == 1
+        if hasattr(socket, "SO_REUSEPORT"):
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+        name = sock.getsockname()
+        if iface.family == socket.AF_INET6:
+            assert name[0] == "ff02::c" and name[3] == LO_INDEX
+        else:
+            assert name[0] == "239.255.255.250"
+        assert name[1] not in (0, 1900)
+    finally:
+        sock.close()
+
+
+def test_open_listener_reports_a_missing_interface():
+    gone = Interface("gone0", socket.AF_INET6, "fe80::1", 987654, 987654)
+    with pytest.raises(OSError):
+        ssdp.open_listener(gone, port=0)

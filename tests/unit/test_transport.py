@@ -7,7 +7,15 @@ import pytest
 from servers import new_session
 
 from upnpy import DescriptionError, TransportError, TransportTimeout
-from upnpy._transport import RequestsTransport, SocketTransport, as_transport, fetch
+from upnpy._transport import (
+    RequestsTransport,
+    SocketTransport,
+    _target,
+    as_transport,
+    callback_address,
+    fetch,
+    local_address,
+)
 
 TIMEOUT = (2.0, 2.0)
 
@@ -20,15 +28,17 @@ class Scripted:
     closed when ``close_after`` is true. ``closed`` counts connections the server has closed.
     """
 
-    def __init__(self, answers, close_after=False):
+    def __init__(self, answers, close_after=False, host="127.0.0.1"):
         self.answers = list(answers)
         self.close_after = close_after
         self.connections = 0
         self.closed = 0
         self.requests = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.create_server((host, 0), family=family)
         self.listener.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.listener.getsockname()[1]}"
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, name="scripted-http")
         self.thread.start()
@@ -374,3 +384,86 @@ def test_a_dripping_body_ends_by_the_deadline_given(scripted, any_transport):
     with pytest.raises(TransportTimeout):
         transport.exchange("GET", server.url, {}, b"", (5.0, 5.0), 1000, deadline)
     assert time.monotonic() < deadline + 2.0  # bounded by the deadline, not by 5 + 5 s
+
+
+# --- IPv6 -------------------------------------------------------------------------------
+
+LO_INDEX = socket.if_nametoindex("lo")
+
+
+def test_an_ipv6_literal_is_connected_to_and_named_in_brackets(scripted, transport):
+    server = scripted([ok(b"one"), ok(b"two")], host="::1")
+    port = server.url.rpartition(":")[2]
+    assert transport.exchange("GET", server.url + "/d.xml", {}, b"", TIMEOUT, 100).body == b"one"
+    reply = transport.exchange("POST", f"http://[0:0::1]:{port}/ctl", {}, b"x", TIMEOUT, 100)
+    assert reply.body == b"two"
+    assert server.connections == 1  # kept alive: [0:0::1] is [::1]
+    assert server.requests[0].split(b"\r\n")[:2] == [
+        b"GET /d.xml HTTP/1.1",
+        f"Host: [::1]:{port}".encode(),
+    ]
+    assert b"Host: [::1]:" in server.requests[1]
+
+
+def test_requests_transport_over_ipv6(scripted):
+    server = scripted([ok(b"v6")], host="::1")
+    transport = RequestsTransport(new_session())
+    try:
+        assert transport.exchange("GET", server.url + "/d.xml", {}, b"", TIMEOUT, 100).body == b"v6"
+    finally:
+        transport.close()
+    assert b"Host: [::1]:" in server.requests[0]
+
+
+@pytest.mark.parametrize(
+    "url, address, host_header",
+    [
+        ("http://[fd77::1]:5000/rootDesc.xml", ("fd77::1", 5000, 0, 0), "[fd77::1]:5000"),
+        ("http://[FD77:0::1]/x", ("fd77::1", 80, 0, 0), "[fd77::1]"),
+        ("http://[fe80::1%25lo]:5000/x", ("fe80::1", 5000, 0, LO_INDEX), "[fe80::1]:5000"),
+        ("http://[fe80::1%lo]:5000/x", ("fe80::1", 5000, 0, LO_INDEX), "[fe80::1]:5000"),
+        (f"http://[fe80::1%25{LO_INDEX}]/x", ("fe80::1", 80, 0, LO_INDEX), "[fe80::1]"),
+        ("http://u:p@[fe80::1%25lo]:1/x", ("fe80::1", 1, 0, LO_INDEX), "[fe80::1]:1"),
+        ("http://[fd77::1%25lo]/x", ("fd77::1", 80, 0, 0), "[fd77::1]"),  # a zone means nothing
+        ("http://127.0.0.1:80/x", ("127.0.0.1", 80), "127.0.0.1:80"),
+    ],
+)
+def test_ipv6_zones_are_resolved_and_never_sent(url, address, host_header):
+    assert _target(url, "GET") == (
+        address,
+        "/x" if url.endswith("/x") else "/rootDesc.xml",
+        host_header,
+    )
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("http://[fe80::1]:5000/x", "needs a zone"),
+        ("http://[fe80::1%25nosuch0]/x", "no interface"),
+        ("http://[fe80::1%25a b]/x", "zone"),
+        ("http://[v1.x]/x", "malformed"),
+        ("http://[fe80::1%]/x", "malformed|zone"),
+    ],
+)
+def test_unusable_ipv6_hosts_are_refused_before_anything_is_sent(transport, url, message):
+    with pytest.raises(TransportError, match=message):
+        transport.exchange("GET", url, {}, b"", TIMEOUT, 100)
+
+
+def test_local_address_follows_the_family_of_the_device():
+    assert local_address("http://127.0.0.1:5000/x") == "127.0.0.1"
+    assert local_address("http://[::1]:5000/x") == "::1"
+    assert local_address("http://[::1]:5000/x", zone=True) == "::1"  # not link-local
+    assert callback_address("http://[::1]:5000/x") == "::1"
+    with pytest.raises(TransportError, match="needs a zone"):
+        local_address("http://[fe80::1]/x")
+
+
+def test_requests_transport_refuses_a_zoned_link_local_address_before_sending(monkeypatch):
+    session = new_session()
+    monkeypatch.setattr(session, "request", lambda *a, **k: pytest.fail("sent"))
+    transport = RequestsTransport(session)
+    with pytest.raises(TransportError, match="link-local"):
+        transport.exchange("GET", "http://[fe80::1%25lo]:5000/d.xml", {}, b"", TIMEOUT, 100)
+    transport.close()
