@@ -14,7 +14,7 @@ import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Deque, Dict, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Callable, Deque, Dict, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from . import _ssdp
 from ._cache import CachePath, Entry, Store, cache_path, configid_of, now
@@ -96,7 +96,8 @@ def _is_ipv6(location: str) -> bool:
 
 
 class _Superseded(Exception):
-    """The device was described over IPv4 while its IPv6 answer waited."""
+    """The device's IPv4 LOCATION was described, or is being fetched, while its IPv6 one
+    waited: the IPv6 one is kept in case the IPv4 fetch fails."""
 
 
 class _Found(NamedTuple):
@@ -104,12 +105,10 @@ class _Found(NamedTuple):
     description: bytes
 
 
-def _run_job(
-    job: _Job, deadline: float, store: Optional[Store], described: Optional[Set[str]]
-) -> _Found:
-    if described is not None:  # an IPv6 answer, when IPv4 is searched too: let IPv4 go first
+def _run_job(job: _Job, deadline: float, store: Optional[Store], ahead: Optional[_Ahead]) -> _Found:
+    if ahead is not None:  # an IPv6 answer, when IPv4 is searched too: let IPv4 go first
         time.sleep(max(0.0, min(IPV6_DELAY, deadline - time.monotonic())))
-        if job.claimed in described:
+        if ahead(job.claimed):
             raise _Superseded
     data, info = _fetch_description(job.location, deadline)
     if job.entry is not None and info.udn != job.entry.udn:
@@ -118,6 +117,9 @@ def _run_job(
         )
     documents = store.documents(info.udn) if store is not None else None
     return _Found(Device.from_info(info, job.location, documents=documents), data)
+
+
+_Ahead = Callable[[str], bool]  # whether an IPv4 LOCATION of this UDN is described or fetched
 
 
 class _Describer:
@@ -161,13 +163,16 @@ class _Describer:
                 self._flooded = True
             return
         defer = self._both and job.entry is None and _is_ipv6(job.location)
-        described = self._described if defer else None
-        future = self._pool.submit(_run_job, job, self.deadline, self.store, described)
+        ahead = self._ipv4_ahead if defer else None
+        future = self._pool.submit(_run_job, job, self.deadline, self.store, ahead)
         self._fetches[job.location] = future
         self._busy.add(job.key)
         if job.entry is not None:
             self._checks.append(future)
         future.add_done_callback(lambda done: self._finished(job, done))
+
+    def _ipv4_ahead(self, udn: str) -> bool:  # a worker thread: reads only
+        return udn in self._described or (udn, False) in self._busy
 
     def _finished(self, job: _Job, future: Future[_Found]) -> None:  # any thread
         self._done.append((job, future))
@@ -215,7 +220,12 @@ class _Describer:
             return None
         try:
             found = future.result()
-        except _Superseded:
+        except _Superseded:  # kept behind the IPv4 fetch, tried if that one fails
+            del self._fetches[job.location]
+            if (job.claimed, False) in self._busy:
+                self._waiting.setdefault((job.claimed, False), collections.deque()).append(job)
+            elif job.claimed not in self._described:  # it failed meanwhile
+                self.submit(job)
             return None
         except UPnPError as exc:
             log.info("discover: left out %s: %s", job.location, exc)
