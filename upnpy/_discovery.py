@@ -209,7 +209,7 @@ class _Describer:
             if device is not None:
                 new.append(device)
                 self._described.add(job.claimed)
-                self._described.add(device.udn)
+                self._described.update(_tree(device.info)[1])  # any UDN of it, as answered
             waiting = self._waiting.get(job.key)
             if waiting and job.claimed not in self._described:
                 self.submit(waiting.popleft())
@@ -396,7 +396,13 @@ def _discover(
         left = deadline - time.monotonic()
         if left > 0:
             search = _ssdp._search(
-                st, left, mx=mx, interfaces=interfaces, wakeup=describer.wakeup, family=family
+                st,
+                left,
+                mx=mx,
+                interfaces=interfaces,
+                wakeup=describer.wakeup,
+                family=family,
+                by_location=True,
             )
             try:
                 for response in search:

@@ -87,14 +87,19 @@ MAX_RESPONSE_SIZE = 8192
 #: The highest value of MX (UDA: devices treat anything above 5 as 5).
 MAX_MX = 5
 
-_RECV_BUFFER = 64 * 1024
-_SO_RCVBUF = 1 << 20
+# One byte more than an answer may have: a larger datagram arrives cut, and is refused.
+_RECV_BUFFER = MAX_RESPONSE_SIZE + 1
+# Datagrams read from one socket in a row before looking at the others again.
+_BURST = 64
+_SO_RCVBUF = 4 << 20
 # After the deadline, datagrams already received are still read: at most this many rounds
 # of the sockets, for at most this many seconds.
 _FINAL_DRAIN_LIMIT = 1024
 _FINAL_DRAIN_TIME = 0.05
-# Distinct answers remembered to drop duplicates.
-_MAX_SEEN = 4096
+# Distinct answers remembered to drop duplicates (2000 devices answer ssdp:all ~8000 ways).
+_MAX_SEEN = 16384
+# The LOCATION of a raw answer, to skip a device's further answers unparsed (by_location).
+_RAW_LOCATION = re.compile(rb"^location[ \t]*:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 _STATUS_LINE = re.compile(r"HTTP/1\.[01]\s+200(\s.*)?", re.IGNORECASE)
 _NOTIFY_LINE = re.compile(r"NOTIFY\s+\*\s+HTTP/1\.[01]", re.IGNORECASE)
 _MAX_AGE = re.compile(r"max-age\s*=\s*\"?([0-9]+)", re.IGNORECASE)
@@ -632,9 +637,12 @@ def _search(
     interfaces: Optional[Iterable[str]] = None,
     wakeup: Optional[socket.socket] = None,
     family: Optional[int] = None,
+    by_location: bool = False,
 ) -> Generator[Optional[SSDPResponse], None, None]:
     """The body of :func:`search`; with *wakeup*, yields ``None`` whenever that socket
-    becomes readable (after draining it), so a caller can act between datagrams."""
+    becomes readable (after draining it), so a caller can act between datagrams. With
+    *by_location*, only the first answer per LOCATION and sender is yielded (what
+    discovery needs; the other answers of a device are not even parsed)."""
     if (
         not isinstance(timeout, (int, float))
         or isinstance(timeout, bool)
@@ -665,7 +673,7 @@ def _search(
         message = build_msearch(st, None, host=_host_header(sockaddr))
         targets.append((_unicast_source(host_family), sockaddr, message))
         multicast = False
-    return _run(targets, multicast, float(timeout), wakeup)
+    return _run(targets, multicast, float(timeout), wakeup, by_location)
 
 
 def _run(
@@ -673,6 +681,7 @@ def _run(
     multicast: bool,
     timeout: float,
     wakeup: Optional[socket.socket] = None,
+    by_location: bool = False,
 ) -> Generator[Optional[SSDPResponse], None, None]:
     """The search loop: send, resend and receive on all sockets until the deadline."""
     selector = selectors.DefaultSelector()
@@ -689,6 +698,8 @@ def _run(
         if wakeup is not None:
             selector.register(wakeup, selectors.EVENT_READ)
         seen: Set[Tuple[str, str]] = set()
+        copies: Set[int] = set()  # hashes of the datagrams parsed (repeats are not parsed again)
+        located: Set[Tuple[bytes, str]] = set()  # with by_location: (raw LOCATION, sender)
         deadline = time.monotonic() + timeout
         sends = 0
         next_send = time.monotonic()
@@ -728,19 +739,34 @@ def _run(
                         pass
                     yield None
                     continue
-                try:
-                    data, address = cast(socket.socket, key.fileobj).recvfrom(_RECV_BUFFER)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                except OSError as exc:  # e.g. an ICMP error reported on Windows
-                    log.debug("SSDP receive failed: %s", exc)
-                    continue
-                response = parse_response(data, address)
-                if response is None or (response.usn, response.location) in seen:
-                    continue
-                if len(seen) < _MAX_SEEN:  # a flood is not remembered without end
-                    seen.add((response.usn, response.location))
-                yield response
+                sock = cast(socket.socket, key.fileobj)
+                for _ in range(_BURST):  # what queued up, without a select() per datagram
+                    try:
+                        data, address = sock.recvfrom(_RECV_BUFFER)
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    except OSError as exc:  # e.g. an ICMP error reported on Windows
+                        log.debug("SSDP receive failed: %s", exc)
+                        break
+                    datagram = hash((data, address))  # the same answer to the next copy
+                    if datagram in copies:
+                        continue
+                    if len(copies) < _MAX_SEEN:
+                        copies.add(datagram)
+                    place = b""
+                    if by_location:
+                        match = _RAW_LOCATION.search(data)
+                        place = match.group(1).strip() if match else b""
+                        if (place, address[0]) in located:
+                            continue
+                    response = parse_response(data, address)
+                    if response is None or (response.usn, response.location) in seen:
+                        continue
+                    if len(seen) < _MAX_SEEN:  # a flood is not remembered without end
+                        seen.add((response.usn, response.location))
+                        if by_location:
+                            located.add((place, address[0]))
+                    yield response
             if final:
                 drained += 1
                 if drained >= _FINAL_DRAIN_LIMIT or time.monotonic() > deadline + _FINAL_DRAIN_TIME:
