@@ -23,6 +23,7 @@ import http.client
 import itertools
 import socket
 import threading
+import time
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
@@ -39,6 +40,8 @@ __all__ = [
     "soap_fault",
     "propertyset",
     "notify",
+    "ssdp_answer",
+    "SSDPResponder",
 ]
 
 ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -330,3 +333,59 @@ class SlowClients:
         self._thread.join()
         for sock in self.socks:
             sock.close()
+
+
+# --- SSDP on loopback ----------------------------------------------------------------------
+
+
+def ssdp_answer(location: str, usn: str, st: str = "upnp:rootdevice", extra: str = "") -> bytes:
+    """An M-SEARCH answer; *extra* is more header lines, each ending with CRLF."""
+    return (
+        f"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: {location}\r\n"
+        f"SERVER: fake/1 UPnP/1.1 fake/1\r\nST: {st}\r\nUSN: {usn}\r\n{extra}\r\n"
+    ).encode()
+
+
+class SSDPResponder:
+    """A stand-in for the SSDP group on 127.0.0.1: answers every M-SEARCH it gets.
+
+    *answers* gives the datagrams to send back to a sender (sent *gap* seconds apart);
+    :attr:`searches` counts the M-SEARCHes. Point a search at it with
+    ``monkeypatch.setattr(_ssdp, "SSDP_GROUP", ("127.0.0.1", responder.port))`` and
+    ``interfaces=["127.0.0.1"]``.
+    """
+
+    def __init__(
+        self, answers: Callable[[Tuple[str, int]], Sequence[bytes]], gap: float = 0.0
+    ) -> None:
+        self.answers = answers
+        self.gap = gap
+        self.searches = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port: int = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="ssdp-responder")
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data, sender = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not data.startswith(b"M-SEARCH"):
+                continue
+            self.searches += 1
+            for answer in self.answers(sender):
+                self.sock.sendto(answer, sender)
+                if self.gap:
+                    time.sleep(self.gap)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()

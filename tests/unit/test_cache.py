@@ -7,11 +7,10 @@ device is returned without multicast" is counted, as in the interop test against
 import json
 import os
 import socket
-import threading
 import warnings
 
 import pytest
-from fakes import FakeDevice
+from fakes import FakeDevice, SSDPResponder, ssdp_answer
 
 import upnpy
 from upnpy import _cache, _ssdp
@@ -42,44 +41,6 @@ SCPD = b"""<?xml version="1.0"?>
 </serviceStateTable></scpd>"""
 
 
-class Responder:
-    """Answers each M-SEARCH on 127.0.0.1 with one LOCATION, and counts them."""
-
-    def __init__(self, location: str) -> None:
-        self.location = location
-        self.searches = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.05)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="ssdp-responder")
-        self.thread.start()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                data, sender = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if not data.startswith(b"M-SEARCH"):
-                continue
-            self.searches += 1
-            answer = (
-                "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\n"
-                f"LOCATION: {self.location}\r\nSERVER: t/1 UPnP/1.1 t/1\r\nST: upnp:rootdevice\r\n"
-                f"USN: {UDN}::upnp:rootdevice\r\nBOOTID.UPNP.ORG: 1\r\nCONFIGID.UPNP.ORG: 7\r\n\r\n"
-            )
-            self.sock.sendto(answer.encode(), sender)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture
 def light():
     fake = FakeDevice({"/desc.xml": description(), "/scpd.xml": SCPD})
@@ -90,7 +51,12 @@ def light():
 
 @pytest.fixture
 def responder(monkeypatch, light):
-    made = Responder(light.url + "/desc.xml")
+    location = light.url + "/desc.xml"
+    extra = "BOOTID.UPNP.ORG: 1\r\nCONFIGID.UPNP.ORG: 7\r\n"
+    made = SSDPResponder(
+        lambda sender: [ssdp_answer(location, f"{UDN}::upnp:rootdevice", extra=extra)]
+    )
+    made.location = location
     monkeypatch.setattr(_ssdp, "SSDP_GROUP", ("127.0.0.1", made.port))
     yield made
     made.close()

@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from fakes import FakeDevice
+from fakes import FakeDevice, SSDPResponder, ssdp_answer
 
 import upnpy
 from upnpy import _ssdp
@@ -56,41 +56,6 @@ class V6Server(http.server.ThreadingHTTPServer):
         self.thread.join(5)
 
 
-class Answers:
-    """Answers an M-SEARCH with each LOCATION in turn, *gap* seconds apart."""
-
-    def __init__(self, locations, gap: float) -> None:
-        self.locations, self.gap = locations, gap
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.05)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="ssdp-answers")
-        self.thread.start()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                _, sender = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            for location in self.locations:
-                answer = (
-                    f"HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=60\r\nLOCATION: {location}\r\n"
-                    f"ST: upnp:rootdevice\r\nUSN: {UDN}::upnp:rootdevice\r\n\r\n"
-                )
-                self.sock.sendto(answer.encode(), sender)
-                time.sleep(self.gap)
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture
 def v6():
     server = V6Server()
@@ -110,7 +75,8 @@ def answering(monkeypatch):
     made = []
 
     def start(locations, gap=0.02):
-        made.append(Answers(locations, gap))
+        answers = [ssdp_answer(location, f"{UDN}::upnp:rootdevice") for location in locations]
+        made.append(SSDPResponder(lambda sender: answers, gap))
         monkeypatch.setattr(_ssdp, "SSDP_GROUP", ("127.0.0.1", made[-1].port))
 
     yield start

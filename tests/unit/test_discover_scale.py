@@ -3,11 +3,9 @@ devices fit under the common 1024 descriptor limit. On 127.0.0.1, with one fake 
 serving many descriptions and a loopback "group" answering with all of their LOCATIONs."""
 
 import os
-import socket
-import threading
 
 import pytest
-from fakes import FakeDevice
+from fakes import FakeDevice, SSDPResponder, ssdp_answer
 
 import upnpy
 from upnpy import _ssdp
@@ -23,51 +21,22 @@ def description(n: int) -> bytes:
 <UDN>uuid:scale-{n}</UDN></device></root>""".encode()
 
 
-class Crowd:
-    """Answers an M-SEARCH with one answer per device, once."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.05)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="ssdp-crowd")
-        self.thread.start()
-
-    def run(self) -> None:
-        answered = set()
-        while not self.stop.is_set():
-            try:
-                _, sender = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if sender in answered:
-                continue
-            answered.add(sender)
-            for n in range(COUNT):
-                self.sock.sendto(
-                    (
-                        "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\n"
-                        f"LOCATION: {self.url}/d{n}.xml\r\nST: upnp:rootdevice\r\n"
-                        f"USN: uuid:scale-{n}::upnp:rootdevice\r\n\r\n"
-                    ).encode(),
-                    sender,
-                )
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture
 def crowd(monkeypatch):
     fake = FakeDevice({f"/d{n}.xml": description(n) for n in range(COUNT)})
-    responder = Crowd(fake.url)
+    answers = [
+        ssdp_answer(f"{fake.url}/d{n}.xml", f"uuid:scale-{n}::upnp:rootdevice")
+        for n in range(COUNT)
+    ]
+    answered = set()
+
+    def once(sender):  # the whole crowd answers each search socket once
+        if sender in answered:
+            return []
+        answered.add(sender)
+        return answers
+
+    responder = SSDPResponder(once)
     monkeypatch.setattr(_ssdp, "SSDP_GROUP", ("127.0.0.1", responder.port))
     yield fake
     responder.close()
