@@ -72,10 +72,12 @@ def test_light_sends_nothing_after_unsubscribe(light, caplog):
         next_with(watcher, "Status", True)  # the device did event the change ...
         switch.SetTarget(False)
         next_with(watcher, "Status", False)
-    # ... but not to the cancelled subscription: no NOTIFY for its SID reached the server,
-    # not even one refused as unknown.
+    # ... but not to the cancelled subscription. GUPnP's race (above) can still leave it one
+    # event now and then (seen once in a full run since the light also serves IPv6): at most
+    # one NOTIFY for its SID, refused as unknown; a subscription left alive would get both
+    # changes.
     refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
-    assert not [m for m in refused if gone in m], refused
+    assert len([m for m in refused if gone in m]) <= 1, refused
     with pytest.raises(upnpy.SubscriptionError):
         sub.get(timeout=1)
 
