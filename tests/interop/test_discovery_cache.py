@@ -99,5 +99,5 @@ def test_a_cached_gateway_needs_no_scpd_fetch(lab, tmp_path, monkeypatch):
 def test_a_search_for_everything_still_finds_devices_not_cached(lab, tmp_path):
     path = tmp_path / "devices.json"
     upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)  # caches only the gateway
-    found = {d.location for d in upnpy.discover(cache=path, timeout=3)}
+    found = {d.location for d in upnpy.discover(cache=path, timeout=3, family=socket.AF_INET)}
     assert {lab.gw_url, lab.dms_url, lab.light_url} <= found
