@@ -463,6 +463,16 @@ for name in ("_fetch_description", "describe", "_describe"):
         setattr(_discovery, name, timed_fetch)
         marks["hook"] = name
         break
+def peak_kib():
+    # VmHWM is this process's own peak; ru_maxrss would keep the parent's across fork + exec
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 error = None
 started = time.monotonic()
 try:
@@ -479,7 +489,7 @@ print(json.dumps({
     "answers": marks["answers"], "last_answer": since(marks["last_answer"]),
     "senders": len(senders), "last_new": since(marks["last_new"]),
     "described": marks["described"], "last_described": since(marks["last_described"]),
-    "hook": marks["hook"], "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "hook": marks["hook"], "maxrss_kib": peak_kib(),
 }))
 """
 

@@ -13,17 +13,32 @@ import select
 import socket
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
-from typing import Callable, Deque, Dict, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Deque,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    NamedTuple,
+    Optional,
+    Set,
+    Tuple,
+)
 
 from . import _ssdp
-from ._cache import CachePath, Entry, Store, cache_path, configid_of, now
 from ._description import parse_device
 from ._exceptions import DescriptionError, UPnPError
 from ._proxy import MAX_DESCRIPTION, Device
 from ._records import DeviceInfo
 from ._ssdp import SSDPResponse
 from ._transport import SocketTransport, fetch
+
+if TYPE_CHECKING:  # the cache module is loaded only when a cache is used
+    from pathlib import Path
+
+    from ._cache import CachePath, Entry, Store
 
 __all__ = ["discover", "discover_iter", "describe"]
 
@@ -246,6 +261,8 @@ class _Describer:
 
     def _remember(self, job: _Job, found: _Found) -> None:
         """Record a described device in the cache, unless the cache already has it so."""
+        from ._cache import Entry, configid_of, now
+
         assert self.store is not None
         device, data = found
         old = self.store.get_entry(device.udn)
@@ -352,7 +369,11 @@ def discover_iter(
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ValueError(f"limit must be a positive int, not {limit!r}")
-    path = cache_path(cache)
+    path = None
+    if cache is not False:
+        from ._cache import cache_path
+
+        path = cache_path(cache)
     # timeout, st, mx, family and the interfaces are checked now; the search starts later
     _ssdp._search(st, timeout, mx=mx, interfaces=interfaces, family=family).close()
     return _discover(st, float(timeout), mx, interfaces, limit, path, family)
@@ -368,7 +389,11 @@ def _discover(
     family: Optional[int],
 ) -> Iterator[Device]:
     deadline = time.monotonic() + timeout
-    store = Store(path) if path is not None else None
+    store: Optional[Store] = None
+    if path is not None:
+        from ._cache import Store
+
+        store = Store(path)
     describer = _Describer(deadline + GRACE, store, both=family is None)
     returned: List[Device] = []
     complete = False  # the search ran its course: join the pool, prune the cache

@@ -101,3 +101,20 @@ def test_a_search_for_everything_still_finds_devices_not_cached(lab, tmp_path):
     upnpy.discover(st=IGD, limit=1, cache=path, timeout=3)  # caches only the gateway
     found = {d.location for d in upnpy.discover(cache=path, timeout=3, family=socket.AF_INET)}
     assert {lab.gw_url, lab.dms_url, lab.light_url} <= found
+
+
+def test_a_device_back_on_another_port_is_found_again(lab, searches, tmp_path):
+    path = tmp_path / "devices.json"
+    with lab.responder(port=8300) as emu:
+        (first,) = upnpy.discover(st=emu.udn, limit=1, cache=path, timeout=3)
+        assert first.location == emu.location
+        emu.stop(clean=True)
+    with lab.responder(port=8301) as emu:  # the same device (UDN), on another port
+        assert emu.location != first.location
+        sent = searches.count
+        (again,) = upnpy.discover(st=emu.udn, limit=1, cache=path, timeout=3)
+        assert again.udn == first.udn and again.location == emu.location
+        assert searches.count > sent  # the dead LOCATION sent it to the search
+        assert again.SwitchPower.GetStatus() == {"ResultStatus": False}
+    (entry,) = upnpy._cache.Store(path).matching(emu.udn)
+    assert entry.location == emu.location  # the cache has the new place
