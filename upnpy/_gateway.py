@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import ipaddress
 import logging
+import socket
 import threading
 import time
 import warnings
@@ -184,14 +185,16 @@ class Gateway:
         Gateways are ranked as miniupnpc does: connected with a public external address,
         then connected with a private or carrier-grade NAT (100.64/10) address, then found but
         not connected, then any. The search ends as soon as a gateway of the first kind is
-        described; otherwise at *timeout*, with the best one found.
+        described; otherwise at *timeout*, with the best one found. It runs over IPv4 only:
+        WANIPConnection's port mappings are IPv4 NAT.
 
         :raises GatewayNotFound: when no gateway answered in time.
         """
         deadline = time.monotonic() + timeout
         best: Optional[Tuple[int, Gateway]] = None
         seen = set()
-        answers = _search(IGD_SEARCH, timeout, interfaces=interfaces)
+        # over IPv4: port mapping is IPv4 NAT, and NewInternalClient is our IPv4 address
+        answers = _search(IGD_SEARCH, timeout, interfaces=interfaces, family=socket.AF_INET)
         try:
             for answer in answers:
                 if answer is None or answer.location in seen:
