@@ -76,12 +76,15 @@ bench-scale: venv
 	UPNPY_LAB_EMU_CROWD=$(BENCH_EMU_CROWD) UPNPY_BENCH_SCALE=$(BENCH_SCALE) \
 		$(LAB) run $(PY) bench/bench.py scale
 
-## make lab-shell: a shell inside the lab's client namespace (the lab is torn down on exit).
+## make lab-shell: a shell inside the lab's client namespace (the lab is torn down on exit);
+## lab/shellrc runs ~/.bashrc, then puts the venv first on PATH and prints what is on the LAN.
 lab-shell: venv
-	$(LAB) run env PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash -i
+	$(LAB) run env UPNPY_VENV_BIN="$(CURDIR)/$(VENV)/bin" bash --rcfile "$(CURDIR)/lab/shellrc" -i
 
-lab-clean:
+lab-clean:  # labs need root: without it there is none to tear down
+ifeq ($(CAN_LAB),yes)
 	$(LAB) clean
+endif
 
 clean: lab-clean
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) .lab build dist *.egg-info .pytest_cache .hypothesis

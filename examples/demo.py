@@ -9,9 +9,11 @@ import sys
 
 import upnpy
 
+BOLD, PLAIN = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")  # colour: a terminal only
+
 
 def title(text):
-    print(f"\n\033[1m== {text}\033[0m")
+    print(f"\n{BOLD}== {text}{PLAIN}")
 
 
 def show(expr, value):

@@ -418,7 +418,7 @@ EOF
     set -e
     if [ "$built" != 0 ]; then
         log "bring-up failed; daemon logs:"
-        show_logs "$dir"
+        show_logs "$dir" all
         cmd_down "$dir"
         exit 1
     fi
@@ -490,14 +490,28 @@ cmd_clean() {
     done
 }
 
+# show_logs DIR [all]: the useful tail of each daemon's log — of every daemon with `all` (the
+# lab did not come up), else only of the daemons that died (a test run failed). Routine
+# chatter is left out: miniupnpd's netlink and debug lines, minidlna's scanner.
 show_logs() {
-    local dir=$1 f
-    for f in "$dir"/miniupnpd.log "$dir"/miniupnpd-gw2.log "$dir"/minidlna.log \
-        "$dir"/minidlna.out "$dir"/light.log; do
-        [ -f "$f" ] || continue
-        echo "----- $f (last 15 lines)" >&2
-        grep -v -e 'netlink' -e 'recv' "$f" | tail -n 15 >&2 || true
+    local dir=$1 which=${2:-dead} p entry host comm f shown=0
+    p=$(basename "$dir")
+    for entry in gw:miniupnpd:miniupnpd.log gw2:miniupnpd:miniupnpd-gw2.log \
+        dms:minidlnad:minidlna.out dms:minidlnad:minidlna.log lt:gupnp-network-l:light.log; do
+        IFS=: read -r host comm f <<<"$entry"
+        f=$dir/$f
+        [ -s "$f" ] || continue
+        if [ "$which" != all ] && [ -n "$(daemon_pids "$p-$host" "$comm")" ]; then
+            continue  # still running: its log is not the story
+        fi
+        # the second gateway runs only on demand: not running is normal
+        [ "$host" != gw2 ] || [ "$which" = all ] || continue
+        echo "----- $f (last 15 lines that matter)" >&2
+        grep -v -i -e 'netlink' -e 'recv' -e 'debug:' -e 'scanning' -e 'inotify' "$f" \
+            | tail -n 15 >&2 || true
+        shown=1
     done
+    [ "$shown" = 1 ] || log "every daemon is still running; their logs are in $dir"
 }
 
 # --- using ----------------------------------------------------------------------------------
