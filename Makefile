@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Root with `ip netns`: the test LAN can be built.
 CAN_LAB := $(shell [ "$$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1 && echo yes)
 
-.PHONY: all venv lint test demo bench bench-scale lab-shell lab-up lab-clean clean fuzz
+.PHONY: all venv lint test demo bench bench-scale notebook-shot lab-shell lab-up lab-clean clean fuzz
 
 all: test
 
@@ -75,6 +75,18 @@ bench: $(VENV)/.bench-installed
 bench-scale: venv
 	UPNPY_LAB_EMU_CROWD=$(BENCH_EMU_CROWD) UPNPY_BENCH_SCALE=$(BENCH_SCALE) \
 		$(LAB) run $(PY) bench/bench.py scale
+
+## make notebook-shot: run tests/notebook/upnpy-lab.ipynb in the lab (nbclient), export it to
+## HTML (light and dark themes), and render both in headless Chromium, offline, to
+## build/notebook/*.png (Chromium, a Debian package, is installed if missing).
+NOTEBOOK_OUT := build/notebook
+
+notebook-shot: venv
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	UPNPY_NOTEBOOK_OUT=$(CURDIR)/$(NOTEBOOK_OUT) $(LAB) run $(PY) -m pytest -q -p no:cacheprovider \
+		tests/interop/test_notebook.py
+	$(PY) tests/notebook/shot.py $(NOTEBOOK_OUT)/upnpy-lab.html $(NOTEBOOK_OUT)/upnpy-lab.png
+	$(PY) tests/notebook/shot.py $(NOTEBOOK_OUT)/upnpy-lab-dark.html $(NOTEBOOK_OUT)/upnpy-lab-dark.png
 
 ## make lab-shell: a shell inside the lab's client namespace (the lab is torn down on exit);
 ## lab/shellrc runs ~/.bashrc, then puts the venv first on PATH and prints what is on the LAN.

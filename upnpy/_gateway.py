@@ -94,6 +94,26 @@ class PortMapping:
         """``(external IP, external port)``: where the Internet reaches the mapping."""
         return (self.external_ip, self.external_port)
 
+    def _repr_html_(self) -> str:
+        from ._display import port_mappings_html
+
+        return port_mappings_html([self])
+
+
+class PortMappings(List[PortMapping]):
+    """The list :meth:`Gateway.port_mappings` returns: a plain list, shown by IPython and
+    Jupyter as a table (its ``repr`` stays a list's)."""
+
+    def _repr_html_(self) -> str:
+        from ._display import port_mappings_html
+
+        return port_mappings_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import port_mappings_text, pretty
+
+        pretty(printer, self, cycle, lambda: port_mappings_text(self))
+
 
 @dataclass(frozen=True)
 class GatewayStatus:
@@ -260,10 +280,13 @@ class Gateway:
             totals.append(self._counters.update(name, value % (1 << 32)))  # i4 devices too
         return Traffic(*totals)
 
-    def port_mappings(self) -> List[PortMapping]:
+    def port_mappings(self) -> PortMappings:
         """Every port mapping of the gateway, read with GetGenericPortMappingEntry until the
-        gateway says the list ends (713/714); GetListOfPortMappings on v2 when that fails."""
-        mappings: List[PortMapping] = []
+        gateway says the list ends (713/714); GetListOfPortMappings on v2 when that fails.
+
+        :returns: a list of :class:`PortMapping` (shown as a table in Jupyter and IPython).
+        """
+        mappings = PortMappings()
         external_ip = self._external_ip_or_empty()
         for index in range(65536):
             try:
@@ -277,9 +300,9 @@ class Gateway:
             mappings.append(_mapping(entry, external_ip))
         return mappings
 
-    def _listed(self, external_ip: str) -> List[PortMapping]:
+    def _listed(self, external_ip: str) -> PortMappings:
         """Every mapping by GetListOfPortMappings (v2): an XML listing, parsed safely."""
-        mappings: List[PortMapping] = []
+        mappings = PortMappings()
         for protocol in ("TCP", "UDP"):
             answer = self.connection.GetListOfPortMappings(0, 65535, protocol, True, 0)
             listing = str(answer.get("NewPortListing") or "")

@@ -13,6 +13,7 @@ import inspect
 import keyword
 import logging
 import threading
+import types
 import warnings
 from types import MappingProxyType
 from typing import (
@@ -88,7 +89,12 @@ class Action:
 
     Calling it checks every argument against its state variable (type, range, allowed
     values), posts the SOAP request, and returns the out-arguments as a dict of Python
-    values. Missing or unknown argument names raise :class:`TypeError`.
+    values. Missing or unknown argument names raise :class:`TypeError`; a value rejected
+    before sending, :class:`ValidationError`; the device's fault, :class:`ActionError`; a
+    failure below UPnP, :class:`TransportError`.
+
+    Each action is an instance of its own subclass (see :func:`_own_type`), so that
+    introspection finds the action's docstring and signature on its type as well.
     """
 
     def __init__(
@@ -116,6 +122,8 @@ class Action:
             return_annotation=Dict[str, Any],
         )
         self.__doc__ = self._make_doc()
+        if type(self) is Action:
+            self.__class__ = _own_type(self)
 
     # pydoc and IPython document "routines" with their signature; a non-data descriptor
     # counts as one (inspect.ismethoddescriptor), so help(action) shows the real docs.
@@ -131,13 +139,8 @@ class Action:
         return self.info.out_arguments
 
     def __call__(self, *args: Any, **kwargs: Any) -> Dict[str, Any]:
-        """Validate, call the action on the device, and return its out-arguments.
-
-        :raises TypeError: for missing or unknown argument names.
-        :raises ValidationError: for a value rejected before anything is sent.
-        :raises ActionError: for the device's UPnP fault.
-        :raises TransportError: when the exchange fails below UPnP.
-        """
+        # No docstring: the action's own (self.__doc__) says it, and IPython would show
+        # this one as a second "Call docstring".
         values = self._bind(args, kwargs)
         sent = [
             (arg.name, _datatypes.encode(values[param], var, argument=arg.name))
@@ -198,10 +201,8 @@ class Action:
         return result
 
     def _make_doc(self) -> str:
-        params = ", ".join(arg.name for arg, _ in self._in)
+        # No signature line: pydoc and IPython print __signature__ above the docstring.
         lines = [
-            f"{self.name}({params}) -> dict",
-            "",
             f"Call {self.name} of {self.service.service_type} on the device.",
             "",
         ]
@@ -222,6 +223,51 @@ class Action:
     def __repr__(self) -> str:
         params = ", ".join(arg.name for arg, _ in self._in)
         return f"<Action {self.__qualname__}({params})>"
+
+    def _repr_html_(self) -> str:
+        from ._display import action_html
+
+        return action_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import action_text, pretty
+
+        pretty(printer, self, cycle, lambda: action_text(self))
+
+
+def _own_type(action: Action) -> type:
+    """A subclass of :class:`Action` for *action* alone, with its docstring and signature.
+
+    IPython's ``action?`` shows, besides the object's own docstring and signature, its class's
+    docstring and its ``__call__``'s signature when they differ: for one shared class those
+    would be the generic text and ``(*args, **kwargs)``. Here they are the action's own, so
+    it shows them once; the subclass lives in this module, which is the file it reports.
+    """
+    signature = action.__signature__
+    first = "self"
+    while first in signature.parameters:  # an argument may be called self (bound away anyway)
+        first += "_"
+    self_param = inspect.Parameter(first, inspect.Parameter.POSITIONAL_ONLY)
+    # A copy of Action.__call__ (same code: no extra frame, so warnings still point at the
+    # caller's line) that can carry this action's signature.
+    base = Action.__call__
+    call = types.FunctionType(base.__code__, base.__globals__, base.__name__)
+    call.__qualname__ = base.__qualname__
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[self_param, *signature.parameters.values()]
+    )
+    call.__doc__ = ""  # not None: inspect would fall back to a base class's docstring
+    namespace = {
+        # The same text plus a newline: IPython compares docstrings cleaned (equal: the class's
+        # is not shown again), pydoc compares them raw (different: help() shows the action's
+        # own instead of taking it for one inherited from the class and leaving it out).
+        "__doc__": f"{action.__doc__}\n",
+        "__call__": call,
+        "__module__": __name__,
+        "__qualname__": "Action",
+        "__slots__": (),
+    }
+    return type("Action", (Action,), namespace)
 
 
 def _variable_for(
@@ -459,6 +505,16 @@ class Service(_ItemsAsAttributes):
     def __repr__(self) -> str:
         return f"<Service {self.name}:{self.version} of {self.device.friendly_name!r}>"
 
+    def _repr_html_(self) -> str:  # reads the SCPD (device timeout); a failure is shown
+        from ._display import service_html
+
+        return service_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import pretty, service_text
+
+        pretty(printer, self, cycle, lambda: service_text(self))
+
 
 _HAS_NAME_KW = True
 try:
@@ -655,16 +711,31 @@ class Device(_ItemsAsAttributes):
         raise KeyError(f"{key!r} is ambiguous in {self.friendly_name!r}; candidates: {candidates}")
 
     def __dir__(self) -> List[str]:
+        """The attributes, and one name per service: its type name (``WANIPConnection``),
+        else its serviceId's id part (``WANIPConn1``) when only that one is unambiguous. The
+        other aliases still work for lookup; they are left out so that Tab lists each
+        service once."""
         names = set(super().__dir__())
         for service in self.all_services:
             for candidate in (service.name, _service_id_name(service.service_id)):
                 if candidate.isidentifier() and len(self._matches(candidate)) == 1:
                     names.add(candidate)
+                    break
         return sorted(names)
 
     def __repr__(self) -> str:
         kind, version = _short_type(self.device_type)
         return f"<Device {self.friendly_name!r} {kind}:{version} at {self.location}>"
+
+    def _repr_html_(self) -> str:  # makes no request (the browser fetches the icon)
+        from ._display import device_html
+
+        return device_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import device_text, pretty
+
+        pretty(printer, self, cycle, lambda: device_text(self))
 
     def close(self) -> None:
         """Close the device's HTTP connections (idempotent)."""

@@ -105,6 +105,16 @@ class Event:
     def __repr__(self) -> str:
         return f"<Event {self.service.name} seq={self.seq} {self.variables!r}>"
 
+    def _repr_html_(self) -> str:
+        from ._display import event_html
+
+        return event_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import event_text, pretty
+
+        pretty(printer, self, cycle, lambda: event_text(self))
+
 
 class Subscription:
     """A live GENA subscription; made by :meth:`upnpy.Service.subscribe`, not directly.
@@ -274,6 +284,16 @@ class Subscription:
     def __repr__(self) -> str:
         state = "active" if not self._ended else ("failed" if self.error else "cancelled")
         return f"<Subscription {self.service.name} {self._sid} {state}, timeout {self._granted} s>"
+
+    def _repr_html_(self) -> str:
+        from ._display import subscription_html
+
+        return subscription_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import pretty, subscription_text
+
+        pretty(printer, self, cycle, lambda: subscription_text(self))
 
     # --- the GENA exchanges (the caller holds _op_lock) ----------------------------------
 

@@ -16,7 +16,7 @@ import pytest
 from fakes import FakeDevice, soap_response
 
 import upnpy
-from upnpy import _cli
+from upnpy import _cli, _cli_names, _cli_text
 from upnpy._manager import manager
 
 # --- a loopback device: a light, with a dimmer embedded -------------------------------------------
@@ -103,10 +103,16 @@ class Searches:
             self.closed = True
 
 
+def patch_search(monkeypatch, searches):
+    """Searches go to *searches*: the discover command's, and the name lookups'."""
+    monkeypatch.setattr(_cli, "discover_iter", searches)
+    monkeypatch.setattr(_cli_names, "discover_iter", searches)
+
+
 @pytest.fixture
 def search(monkeypatch, light):
     searches = Searches(light.location)
-    monkeypatch.setattr(_cli, "discover_iter", searches)
+    patch_search(monkeypatch, searches)
     return searches
 
 
@@ -201,20 +207,22 @@ def test_version(capsys):
 
 
 def test_the_table_has_fixed_columns_and_cuts_long_cells():
-    widths = _cli.WIDTHS
-    row = _cli.table_row("n" * 30, "t" * 30, "http://10.0.0.1:80/" + "p" * 60, "uuid:" + "u" * 50)
+    widths = _cli_text.WIDTHS
+    row = _cli_text.table_row(
+        "n" * 30, "t" * 30, "http://10.0.0.1:80/" + "p" * 60, "uuid:" + "u" * 50
+    )
     name, kind, location, udn = row.split("  ")
     assert (len(name), len(kind), len(location)) == widths
     assert name == "n" * (widths[0] - 1) + "…" and kind.endswith("…")
     assert location == "http://10.0.0.1:80/…" + "p" * (widths[2] - 20)  # host and end kept
-    odd = _cli.table_row("n", "t", "x" * 60, "u")
+    odd = _cli_text.table_row("n", "t", "x" * 60, "u")
     assert odd.split()[2] == "x" * (widths[2] - 1) + "…"
     assert udn == "uuid:" + "u" * 50  # never cut
-    short = _cli.table_row("lamp", "DimmableLight:1", "http://h/", "uuid:1")
+    short = _cli_text.table_row("lamp", "DimmableLight:1", "http://h/", "uuid:1")
     assert short == "lamp".ljust(widths[0]) + "  " + "DimmableLight:1".ljust(widths[1]) + (
         "  " + "http://h/".ljust(widths[2]) + "  uuid:1"
     )
-    header = _cli.TABLE_HEADER
+    header = _cli_text.TABLE_HEADER
     assert [header.index(word) for word in ("TYPE", "LOCATION", "UDN")] == [
         short.index("DimmableLight"),
         short.index("http://"),
@@ -230,18 +238,18 @@ def test_discover_prints_a_row_as_soon_as_a_device_is_described(capsys, monkeypa
         seen.append(capsys.readouterr().out)  # printed before the search goes on
         yield upnpy.Device(light.location)
 
-    monkeypatch.setattr(_cli, "discover_iter", found)
+    patch_search(monkeypatch, found)
     status, out, err = run(capsys, "discover")
     assert status == 0 and err == ""
     header, row = seen[0].splitlines()
-    assert header == _cli.TABLE_HEADER
+    assert header == _cli_text.TABLE_HEADER
     assert row.split() == ["fake", "light", "BinaryLight:1", light.location, "uuid:fake-light"]
     assert out.splitlines() == [row]
 
 
 def test_discover_json_prints_one_object_per_line(capsys, monkeypatch, light):
     searches = Searches(light.location, light.location)
-    monkeypatch.setattr(_cli, "discover_iter", searches)
+    patch_search(monkeypatch, searches)
     status, out, _ = run(capsys, "discover", "--json", "--limit", "2", "-6", "--st", "x:y")
     assert status == 0
     lines = [json.loads(line) for line in out.splitlines()]
@@ -253,9 +261,9 @@ def test_discover_json_prints_one_object_per_line(capsys, monkeypatch, light):
 
 
 def test_discover_says_so_on_stderr_when_nothing_answers(capsys, monkeypatch):
-    monkeypatch.setattr(_cli, "discover_iter", Searches())
+    patch_search(monkeypatch, Searches())
     status, out, err = run(capsys, "discover", "--timeout", "0.5")
-    assert status == 0 and out == _cli.TABLE_HEADER + "\n"
+    assert status == 0 and out == _cli_text.TABLE_HEADER + "\n"
     assert err == "upnpy: no device answered within 0.5 s\n"
 
 
@@ -269,7 +277,7 @@ def test_ctrl_c_during_discovery_is_status_130_without_a_traceback(capsys, monke
         finally:
             stopped.append(True)
 
-    monkeypatch.setattr(_cli, "discover_iter", found)
+    patch_search(monkeypatch, found)
     status, out, err = run(capsys, "discover")
     assert status == 130 and err == "" and stopped == [True]
     assert len(out.splitlines()) == 2
@@ -285,7 +293,7 @@ class Terminal(io.StringIO):
 
 def test_progress_is_drawn_on_a_terminal_and_cleared(capsys):
     stream = Terminal()
-    with _cli.Progress("searching", 2.0, stream) as progress:
+    with _cli_text.Progress("searching", 2.0, stream) as progress:
         time.sleep(0.15)
         progress.found = 1
         progress.print("a row")
@@ -300,7 +308,7 @@ def test_progress_is_drawn_on_a_terminal_and_cleared(capsys):
 
 def test_no_progress_unless_a_terminal(capsys):
     stream = io.StringIO()
-    with _cli.Progress("searching", 2.0, stream) as progress:
+    with _cli_text.Progress("searching", 2.0, stream) as progress:
         progress.print("a row")
     assert stream.getvalue() == "" and capsys.readouterr().out == "a row\n"
 
@@ -352,69 +360,71 @@ ROOTS = [GATEWAY, LIGHT, MEDIA]
     ],
 )
 def test_a_device_is_named_by_udn_name_or_type(name, udn):
-    root, device = _cli.pick_device(ROOTS, name, 2.0)
+    root, device = _cli_names.pick_device(ROOTS, name, 2.0)
     assert device.udn == udn
     assert root is (GATEWAY if udn.startswith("uuid:gw") else device)
 
 
 def test_a_misspelled_name_gets_the_closest_names():
-    with pytest.raises(_cli.Failure) as failure:
-        _cli.pick_device(ROOTS, "upnpy lab ligth", 2.0)
+    with pytest.raises(_cli_names.Failure) as failure:
+        _cli_names.pick_device(ROOTS, "upnpy lab ligth", 2.0)
     assert str(failure.value) == (
         "no device called 'upnpy lab ligth' answered within 2 s; did you mean 'upnpy lab light'?"
     )
-    with pytest.raises(_cli.Failure) as failure:
-        _cli.pick_device(ROOTS, "toaster", 2.0)
+    with pytest.raises(_cli_names.Failure) as failure:
+        _cli_names.pick_device(ROOTS, "toaster", 2.0)
     assert str(failure.value) == (
         "no device called 'toaster' answered within 2 s; found: 'upnpy lab gateway', "
         "'upnpy lab light', 'upnpy lab media'"
     )
-    with pytest.raises(_cli.Failure, match=r"no device answered the search for 'x' within 1\.5 s"):
-        _cli.pick_device([], "x", 1.5)
+    with pytest.raises(
+        _cli_names.Failure, match=r"no device answered the search for 'x' within 1\.5 s"
+    ):
+        _cli_names.pick_device([], "x", 1.5)
 
 
 def test_a_name_two_devices_share_is_refused_with_both():
     twin = fake_device("upnpy lab light", "DimmableLight:1", "uuid:twin")
-    with pytest.raises(_cli.Failure) as failure:
-        _cli.pick_device([LIGHT, twin], "upnpy lab light", 2.0)
+    with pytest.raises(_cli_names.Failure) as failure:
+        _cli_names.pick_device([LIGHT, twin], "upnpy lab light", 2.0)
     message = str(failure.value)
     assert message.startswith("'upnpy lab light' names 2 devices: ")
     assert "uuid:light" in message and "uuid:twin" in message and "(give a UDN or URL)" in message
-    with pytest.raises(_cli.Failure, match="'lab' names 3 devices"):
-        _cli.pick_device(ROOTS, "lab", 2.0)
+    with pytest.raises(_cli_names.Failure, match="'lab' names 3 devices"):
+        _cli_names.pick_device(ROOTS, "lab", 2.0)
 
 
 def test_did_you_mean():
-    assert _cli.did_you_mean("SwichPower", ["SwitchPower", "Dimming"]) == (
+    assert _cli_names.did_you_mean("SwichPower", ["SwitchPower", "Dimming"]) == (
         "; did you mean 'SwitchPower'?"
     )
-    assert _cli.did_you_mean("zzz", ["SwitchPower"]) == ""
-    assert _cli.did_you_mean("lamp 3", ["Lamp 1", "lamp 2", "Lamp 1", "kitchen"]) == (
+    assert _cli_names.did_you_mean("zzz", ["SwitchPower"]) == ""
+    assert _cli_names.did_you_mean("lamp 3", ["Lamp 1", "lamp 2", "Lamp 1", "kitchen"]) == (
         "; did you mean 'Lamp 1' or 'lamp 2'?"  # as close as each other, each named once
     )
 
 
 def test_a_udn_or_device_type_is_the_search_target_and_the_first_match_ends_it(search):
-    root, device = _cli.open_device("uuid:fake-light-dimmer", 1.0)
+    root, device = _cli_names.open_device("uuid:fake-light-dimmer", 1.0)
     with root:
         assert device.friendly_name == "fake dimmer" and root.friendly_name == "fake light"
     assert search.calls == [{"st": "uuid:fake-light-dimmer", "timeout": 1.0, "family": None}]
     assert search.closed
-    root, _ = _cli.open_device("urn:schemas-upnp-org:device:Dimmer:1", 1.0)
+    root, _ = _cli_names.open_device("urn:schemas-upnp-org:device:Dimmer:1", 1.0)
     root.close()
     assert search.calls[-1]["st"] == "urn:schemas-upnp-org:device:Dimmer:1"
 
 
 def test_a_friendly_name_waits_for_every_answer(monkeypatch, light):
     searches = Searches(light.location, light.location)
-    monkeypatch.setattr(_cli, "discover_iter", searches)
-    with pytest.raises(_cli.Failure, match="'Fake Light' names 2 devices"):
-        _cli.open_device("Fake Light", 1.0)
+    patch_search(monkeypatch, searches)
+    with pytest.raises(_cli_names.Failure, match="'Fake Light' names 2 devices"):
+        _cli_names.open_device("Fake Light", 1.0)
     assert searches.yielded == 2 and searches.calls[0]["st"] == "upnp:rootdevice"
 
 
 def test_a_url_is_not_searched(search, light):
-    root, device = _cli.open_device(light.location)
+    root, device = _cli_names.open_device(light.location)
     with root:
         assert root is device and device.udn == "uuid:fake-light"
     assert search.calls == []
@@ -480,13 +490,13 @@ class TwoSwitches:
 
 
 def test_a_service_named_twice_is_refused_with_both():
-    with pytest.raises(_cli.Failure) as failure:
-        _cli.find_service(TwoSwitches(), "switchpower")
+    with pytest.raises(_cli_names.Failure) as failure:
+        _cli_names.find_service(TwoSwitches(), "switchpower")
     assert str(failure.value) == (
         "'switchpower' names 2 services of 'twin': urn:upnp-org:serviceId:SwitchPower1 in "
         "'part 1'; urn:upnp-org:serviceId:SwitchPower2 in 'part 2'"
     )
-    assert _cli.find_service(TwoSwitches(), "SWITCHPOWER2").service_id.endswith("Power2")
+    assert _cli_names.find_service(TwoSwitches(), "SWITCHPOWER2").service_id.endswith("Power2")
 
 
 def test_a_device_fault_is_status_1(capsys, search, light):
@@ -552,7 +562,7 @@ def test_a_lastchange_is_expanded():
     )
     service = types.SimpleNamespace(state_variables={})
     event = types.SimpleNamespace(variables={"LastChange": last, "Other": 2}, service=service)
-    variables = _cli.event_variables(event)
+    variables = _cli_text.event_variables(event)
     assert variables == {
         "LastChange": {
             0: {"TransportState": "PLAYING", "Volume": {"Master": "10"}},
@@ -560,8 +570,8 @@ def test_a_lastchange_is_expanded():
         },
         "Other": 2,
     }
-    assert _cli.event_line(4, variables) == (
+    assert _cli_text.event_line(4, variables) == (
         "seq=4 TransportState='PLAYING' Volume[Master]='10' 1/Mute[Master]='1' Other=2"
     )
     event.variables = {"LastChange": "not xml"}
-    assert _cli.event_variables(event) == {"LastChange": "not xml"}  # kept as text
+    assert _cli_text.event_variables(event) == {"LastChange": "not xml"}  # kept as text
