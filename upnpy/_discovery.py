@@ -375,15 +375,14 @@ def discover_iter(
 
         path = cache_path(cache)
     # timeout, st, mx, family and the interfaces are checked now; the search starts later
-    _ssdp._search(st, timeout, mx=mx, interfaces=interfaces, family=family).close()
-    return _discover(st, float(timeout), mx, interfaces, limit, path, family)
+    plan = _ssdp._plan(st, timeout, mx=mx, interfaces=interfaces, family=family)
+    return _discover(st, float(timeout), plan, limit, path, family)
 
 
 def _discover(
     st: str,
     timeout: float,
-    mx: Optional[int],
-    interfaces: Optional[Iterable[str]],
+    plan: _ssdp._Plan,
     limit: Optional[int],
     path: Optional[Path],
     family: Optional[int],
@@ -420,15 +419,7 @@ def _discover(
                     return
         left = deadline - time.monotonic()
         if left > 0:
-            search = _ssdp._search(
-                st,
-                left,
-                mx=mx,
-                interfaces=interfaces,
-                wakeup=describer.wakeup,
-                family=family,
-                by_location=True,
-            )
+            search = _ssdp._run(plan, left, describer.wakeup, by_location=True)
             try:
                 for response in search:
                     if response is not None:  # None: a fetch finished

@@ -37,6 +37,7 @@ from typing import (
     Iterator,
     List,
     Mapping,
+    NamedTuple,
     Optional,
     Set,
     Tuple,
@@ -88,7 +89,7 @@ MAX_RESPONSE_SIZE = 8192
 MAX_MX = 5
 
 # One byte more than an answer may have: a larger datagram arrives cut, and is refused.
-_RECV_BUFFER = MAX_RESPONSE_SIZE + 1
+DATAGRAM_BUFFER = MAX_RESPONSE_SIZE + 1
 # Datagrams read from one socket in a row before looking at the others again.
 _BURST = 64
 _SO_RCVBUF = 4 << 20
@@ -643,6 +644,31 @@ def _search(
     becomes readable (after draining it), so a caller can act between datagrams. With
     *by_location*, only the first answer per LOCATION and sender is yielded (what
     discovery needs; the other answers of a device are not even parsed)."""
+    plan = _plan(st, timeout, host, mx=mx, interfaces=interfaces, family=family)
+    return _run(plan, float(timeout), wakeup, by_location)
+
+
+class _Plan(NamedTuple):
+    """A search checked and ready to run: its sockets' sources, destinations and messages."""
+
+    targets: List[_Target]
+    multicast: bool
+
+
+def _plan(
+    st: str,
+    timeout: float,
+    host: Optional[str] = None,
+    *,
+    mx: Optional[int] = None,
+    interfaces: Optional[Iterable[str]] = None,
+    family: Optional[int] = None,
+) -> _Plan:
+    """Check a search's arguments and list the interfaces it goes out on (no socket yet).
+
+    :raises ValueError: for a bad *timeout*, *mx*, *st*, *host* or *family*.
+    :raises DiscoveryError: when no interface is left.
+    """
     if (
         not isinstance(timeout, (int, float))
         or isinstance(timeout, bool)
@@ -673,12 +699,11 @@ def _search(
         message = build_msearch(st, None, host=_host_header(sockaddr))
         targets.append((_unicast_source(host_family), sockaddr, message))
         multicast = False
-    return _run(targets, multicast, float(timeout), wakeup, by_location)
+    return _Plan(targets, multicast)
 
 
 def _run(
-    targets: List[_Target],
-    multicast: bool,
+    plan: _Plan,
     timeout: float,
     wakeup: Optional[socket.socket] = None,
     by_location: bool = False,
@@ -687,9 +712,9 @@ def _run(
     selector = selectors.DefaultSelector()
     sockets: Dict[socket.socket, Tuple[Address, bytes]] = {}
     try:
-        for source, destination, message in targets:
+        for source, destination, message in plan.targets:
             try:
-                sock = _open_socket(source, multicast)
+                sock = _open_socket(source, plan.multicast)
             except OSError as exc:
                 log.warning("SSDP search cannot use %s: %s", source.address, exc)
                 continue
@@ -719,7 +744,7 @@ def _run(
                 sends += 1
                 next_send = now + SEND_INTERVAL
                 if not sockets:
-                    tried = ", ".join(source.address for source, _, _ in targets)
+                    tried = ", ".join(source.address for source, _, _ in plan.targets)
                     raise DiscoveryError(f"no SSDP socket could be set up and send ({tried})")
             final = now >= deadline
             if final:
@@ -742,7 +767,7 @@ def _run(
                 sock = cast(socket.socket, key.fileobj)
                 for _ in range(_BURST):  # what queued up, without a select() per datagram
                     try:
-                        data, address = sock.recvfrom(_RECV_BUFFER)
+                        data, address = sock.recvfrom(DATAGRAM_BUFFER)
                     except (BlockingIOError, InterruptedError):
                         break
                     except OSError as exc:  # e.g. an ICMP error reported on Windows

@@ -91,7 +91,6 @@ _MAX_ALIASES = 64  # UDNs (embedded devices, announced names) routed to one root
 _MAX_LOCATIONS = 8  # LOCATIONs per device (one per host: interfaces, IPv4 and IPv6)
 _MAX_RESTING = 1024  # LOCATIONs remembered as failed or described
 _MAX_CLAIMS = 16  # UDNs announced for one LOCATION waiting to be described
-_RECV_BUFFER = 65536
 _RECV_BATCH = 64  # datagrams read from one socket before the others get their turn
 _REASON_LENGTH = 160
 
@@ -870,7 +869,7 @@ class DeviceTracker:
     def _read(self, sock: socket.socket) -> None:
         for _ in range(_RECV_BATCH):
             try:
-                data, address = sock.recvfrom(_RECV_BUFFER)
+                data, address = sock.recvfrom(_ssdp.DATAGRAM_BUFFER)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
