@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -569,3 +570,96 @@ def _kill_quietly(process: subprocess.Popen) -> None:
         process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(10)
+
+
+# --- raw SSDP, for what the tests check without upnpy ----------------------------------------
+
+SSDP_GROUP = "239.255.255.250"
+
+
+def headers_of(data: bytes) -> dict:
+    """The header fields of an SSDP datagram, names upper-cased (the first of each), and its
+    start line under ``""``."""
+    lines = data.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon:
+            fields.setdefault(name.strip().upper(), value.strip())
+    fields[""] = lines[0]
+    return fields
+
+
+def raw_msearch(
+    st: str,
+    destination: str = SSDP_GROUP,
+    *,
+    mx: int = 1,
+    seconds: float = 2.5,
+    index: int = 0,
+    copies: int = 1,
+) -> list:
+    """``(sender, headers)`` of every answer to an M-SEARCH from a plain socket.
+
+    *destination* is the IPv4 group (the default), a unicast address, or an IPv6 group
+    (``ff02::c``), which goes out on the interface numbered *index*.
+    """
+    ipv6 = ":" in destination
+    host = f"[{destination.upper()}]" if ipv6 else SSDP_GROUP
+    request = (
+        f'M-SEARCH * HTTP/1.1\r\nHOST: {host}:1900\r\nMAN: "ssdp:discover"\r\n'
+        f"MX: {mx}\r\nST: {st}\r\n\r\n"
+    ).encode()
+    answers = []
+    with socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        if ipv6:
+            sock.bind(("::", 0, 0, index))
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 2)
+        target = (destination, 1900, 0, index) if ipv6 else (destination, 1900)
+        for _ in range(copies):
+            sock.sendto(request, target)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            try:
+                data, sender = sock.recvfrom(65536)
+            except socket.timeout:
+                break
+            answers.append((sender[0], headers_of(data)))
+    return answers
+
+
+class GroupListener:
+    """A raw socket on 239.255.255.250:1900 joined to the group on the client's LAN interface:
+    it hears the devices' NOTIFYs, and (multicast loopback) this host's own M-SEARCHes."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((SSDP_GROUP, 1900))
+        membership = struct.pack(
+            "4s4si", socket.inet_aton(SSDP_GROUP), bytes(4), socket.if_nametoindex(lab.lan_if)
+        )
+        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+
+    def collect(self, source: str, seconds: float, until=None, start: bytes = b"NOTIFY") -> list:
+        """Headers of the datagrams from *source* whose start line begins with *start*, within
+        *seconds* (sooner once *until(got)* is true)."""
+        got = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                data, sender = self.sock.recvfrom(65536)
+            except socket.timeout:
+                break
+            if sender[0] == source and data.startswith(start + b" "):
+                got.append(headers_of(data))
+                if until is not None and until(got):
+                    break
+        return got
+
+    def close(self) -> None:
+        self.sock.close()

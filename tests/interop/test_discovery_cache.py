@@ -6,10 +6,9 @@ on the client's LAN interface: a search from this namespace loops back to it
 """
 
 import socket
-import struct
-import threading
 
 import pytest
+from labtools import GroupListener
 
 import upnpy
 
@@ -17,45 +16,24 @@ IGD = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
 
 
 class SearchCounter:
-    """Counts the M-SEARCH datagrams seen on 239.255.255.250:1900 from this host."""
+    """Counts the M-SEARCHes this client has sent, as the group hears them (multicast loopback)."""
 
-    def __init__(self, client_ip: str) -> None:
-        self.client_ip = client_ip
-        self.count = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("", 1900))
-        membership = struct.pack(
-            "4s4s", socket.inet_aton("239.255.255.250"), socket.inet_aton(client_ip)
-        )
-        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-        self.sock.settimeout(0.05)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="msearch-counter")
-        self.thread.start()
+    def __init__(self, lab) -> None:
+        self.listener = GroupListener(lab)
+        self.client_ip = lab.client_ip
+        self.seen = 0
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                data, sender = self.sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if data.startswith(b"M-SEARCH") and sender[0] == self.client_ip:
-                self.count += 1
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
+    @property
+    def count(self) -> int:
+        self.seen += len(self.listener.collect(self.client_ip, 0.3, start=b"M-SEARCH"))
+        return self.seen
 
 
 @pytest.fixture
 def searches(lab):
-    counter = SearchCounter(lab.client_ip)
+    counter = SearchCounter(lab)
     yield counter
-    counter.close()
+    counter.listener.close()
 
 
 def test_a_cached_gateway_is_returned_without_multicast(lab, searches, tmp_path):

@@ -7,46 +7,19 @@ failure here points at the lab, not at the library.
 import ipaddress
 import socket
 import subprocess
-import time
 import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
 import xmltodict
-from labtools import wait_for
-
-MSEARCH = (
-    b'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\n'
-    b"MX: 3\r\nST: upnp:rootdevice\r\n\r\n"
-)
+from labtools import raw_msearch, wait_for
 
 
 @pytest.fixture(scope="module")
 def ssdp_answers(lab):
-    """LOCATION -> raw reply, from M-SEARCHes sent by a plain socket for 3.5 s (MX 3)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.bind((lab.client_ip, 0))
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(lab.client_ip))
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 2)
-        for _ in range(2):
-            sock.sendto(MSEARCH, ("239.255.255.250", 1900))
-        answers = {}
-        deadline = time.monotonic() + 3.5
-        while (left := deadline - time.monotonic()) > 0:
-            sock.settimeout(left)
-            try:
-                data, _ = sock.recvfrom(65536)
-            except socket.timeout:
-                break
-            headers = dict(
-                line.split(":", 1) for line in data.decode().split("\r\n")[1:] if ":" in line
-            )
-            headers = {k.strip().upper(): v.strip() for k, v in headers.items()}
-            answers[headers["LOCATION"]] = headers
-        return answers
-    finally:
-        sock.close()
+    """LOCATION -> headers of the replies to M-SEARCHes sent by a plain socket for 3.5 s (MX 3)."""
+    answers = raw_msearch("upnp:rootdevice", mx=3, seconds=3.5, copies=2)
+    return {headers["LOCATION"]: headers for _, headers in answers}
 
 
 @pytest.mark.parametrize("device", ["gw", "dms", "light"])
@@ -85,30 +58,10 @@ def ipv6_search(lab, group: str, seconds: float = 3.5) -> dict:
     A plain socket bound with the LAN interface's scope id, IPV6_MULTICAST_IF set to it.
     """
     index = socket.if_nametoindex(lab.lan_if)
-    request = (
-        f'M-SEARCH * HTTP/1.1\r\nHOST: [{group.upper()}]:1900\r\nMAN: "ssdp:discover"\r\n'
-        "MX: 2\r\nST: upnp:rootdevice\r\n\r\n"
-    ).encode()
-    answers = {}
-    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
-        sock.bind(("::", 0, 0, index))
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
-        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 2)
-        for _ in range(2):
-            sock.sendto(request, (group, 1900, 0, index))
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            sock.settimeout(left)
-            try:
-                data, sender = sock.recvfrom(65536)
-            except socket.timeout:
-                break
-            fields = dict(
-                line.split(":", 1) for line in data.decode().split("\r\n")[1:] if ":" in line
-            )
-            fields = {k.strip().upper(): v.strip() for k, v in fields.items()}
-            answers[fields["USN"].split("::")[0]] = (sender[0], fields["LOCATION"])
-    return answers
+    answers = raw_msearch("upnp:rootdevice", group, mx=2, seconds=seconds, index=index, copies=2)
+    return {
+        fields["USN"].split("::")[0]: (sender, fields["LOCATION"]) for sender, fields in answers
+    }
 
 
 def description_udn(url: str) -> str:

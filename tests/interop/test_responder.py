@@ -5,15 +5,12 @@ as its docstring says: with upnpy where upnpy is a plain client (search, Device)
 sockets for what upnpy does not do (listening to NOTIFY, a unicast M-SEARCH).
 """
 
-import socket
-import struct
-import time
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 
 import pytest
-from labtools import emulated_udn
+from labtools import GroupListener, emulated_udn, raw_msearch
 
 import upnpy
 
@@ -23,75 +20,11 @@ SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 DEVICE_NS = "{urn:schemas-upnp-org:device-1-0}"
 
 
-def headers_of(data: bytes) -> dict:
-    lines = data.decode("latin-1").split("\r\n")
-    fields = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if colon:
-            fields.setdefault(name.strip().upper(), value.strip())
-    fields[""] = lines[0]
-    return fields
-
-
-class NotifyListener:
-    """A raw socket on 239.255.255.250:1900 joined to the group on the client's LAN interface."""
-
-    def __init__(self, lab) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((GROUP, 1900))
-        membership = struct.pack(
-            "4s4si", socket.inet_aton(GROUP), bytes(4), socket.if_nametoindex(lab.lan_if)
-        )
-        self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-
-    def collect(self, source: str, seconds: float, until=None) -> list:
-        """The NOTIFYs from *source* within *seconds* (sooner once *until(notifies)* is true)."""
-        got = []
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                data, sender = self.sock.recvfrom(65536)
-            except socket.timeout:
-                break
-            if sender[0] == source and data.startswith(b"NOTIFY * HTTP/1.1\r\n"):
-                got.append(headers_of(data))
-                if until is not None and until(got):
-                    break
-        return got
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.fixture
 def listener(lab):
-    listening = NotifyListener(lab)
+    listening = GroupListener(lab)
     yield listening
     listening.close()
-
-
-def msearch(st: str, destination: str = GROUP, mx: int = 1, seconds: float = 2.5) -> list:
-    """``(sender, headers)`` of every answer to one M-SEARCH from a plain socket."""
-    request = (
-        f'M-SEARCH * HTTP/1.1\r\nHOST: {GROUP}:1900\r\nMAN: "ssdp:discover"\r\n'
-        f"MX: {mx}\r\nST: {st}\r\n\r\n"
-    ).encode()
-    answers = []
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-        sock.sendto(request, (destination, 1900))
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            sock.settimeout(left)
-            try:
-                data, sender = sock.recvfrom(65536)
-            except socket.timeout:
-                break
-            answers.append((sender[0], headers_of(data)))
-    return answers
 
 
 def test_udn_and_location_come_from_the_address(lab):
@@ -129,7 +62,7 @@ def test_upnpy_search_finds_it_with_every_header(lab):
 def test_it_answers_each_search_target(lab, st, usn_suffix):
     with lab.responder() as emu:
         st = emu.udn if st == "uuid" else st
-        answers = [h for sender, h in msearch(st) if sender == lab.emu_ip]
+        answers = [h for sender, h in raw_msearch(st) if sender == lab.emu_ip]
     assert [h["USN"] for h in answers] == [emu.udn + usn_suffix]
     assert answers[0]["ST"] == st
     assert answers[0]["LOCATION"] == emu.location
@@ -137,8 +70,8 @@ def test_it_answers_each_search_target(lab, st, usn_suffix):
 
 def test_ssdp_all_gets_one_answer_per_announcement_and_others_none(lab):
     with lab.responder() as emu:
-        everything = [h["ST"] for sender, h in msearch("ssdp:all") if sender == lab.emu_ip]
-        others = [h for sender, h in msearch("urn:schemas-upnp-org:device:MediaServer:1")]
+        everything = [h["ST"] for sender, h in raw_msearch("ssdp:all") if sender == lab.emu_ip]
+        others = [h for sender, h in raw_msearch("urn:schemas-upnp-org:device:MediaServer:1")]
     assert sorted(everything) == sorted(["upnp:rootdevice", emu.udn, LIGHT, SWITCH])
     assert all(h["LOCATION"] != emu.location for h in others)
 
@@ -221,7 +154,7 @@ def test_a_killed_responder_says_no_byebye(lab, listener):
 def test_it_answers_from_the_address_asked_by_unicast(lab):
     addresses = lab.emu_crowd_addresses(3)
     with lab.responder(addresses, lab.emu_crowd_ns) as crowd:
-        answers = msearch("upnp:rootdevice", destination=addresses[1], seconds=1.0)
+        answers = raw_msearch("upnp:rootdevice", destination=addresses[1], seconds=1.0)
     assert [(sender, h["USN"]) for sender, h in answers] == [
         (addresses[1], f"{crowd.udns[1]}::upnp:rootdevice")
     ]
@@ -230,7 +163,7 @@ def test_it_answers_from_the_address_asked_by_unicast(lab):
 def test_two_thousand_devices_in_one_process_under_ulimit_1024(lab):
     addresses = lab.emu_crowd_addresses(2000)
     with lab.responder(addresses, lab.emu_crowd_ns, nofile=1024, timeout=60) as crowd:
-        answers = msearch("upnp:rootdevice", seconds=4.0)
+        answers = raw_msearch("upnp:rootdevice", seconds=4.0)
         by_sender = {sender: h for sender, h in answers if sender in set(addresses)}
         assert len(by_sender) == 2000
         for sender, h in by_sender.items():
