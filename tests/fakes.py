@@ -24,6 +24,7 @@ import itertools
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
@@ -42,7 +43,35 @@ __all__ = [
     "notify",
     "ssdp_answer",
     "SSDPResponder",
+    "LAB_DATA",
+    "GATEWAY_FILES",
+    "LIGHT_FILES",
+    "lab_documents",
 ]
+
+#: Documents captured from the lab's daemons.
+LAB_DATA = Path(__file__).parent / "unit" / "data" / "lab"
+#: miniupnpd's IGD:2, at the paths its rootDesc.xml names.
+GATEWAY_FILES = {
+    "/rootDesc.xml": "gw-root.xml",
+    "/L3F.xml": "gw-L3F.xml",
+    "/DP.xml": "gw-DP.xml",
+    "/WANCfg.xml": "gw-WANCfg.xml",
+    "/WANIPCn.xml": "gw-WANIPCn.xml",
+    "/WANIP6FC.xml": "gw-WANIP6FC.xml",
+}
+#: GUPnP's DimmableLight; its description may live anywhere, its SCPDs are under /xml/.
+LIGHT_FILES = {
+    "/8e2ad0a6-light/description.xml": "light-root.xml",
+    "/xml/SwitchPower-scpd.xml": "light-SwitchPower.xml",
+    "/xml/Dimming-scpd.xml": "light-Dimming.xml",
+}
+
+
+def lab_documents(files: Mapping[str, str]) -> Dict[str, bytes]:
+    """The captured documents of *files* (path served at → file name), read."""
+    return {path: (LAB_DATA / name).read_bytes() for path, name in files.items()}
+
 
 ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 ENC_NS = "http://schemas.xmlsoap.org/soap/encoding/"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
-from fakes import FakeDevice
+from fakes import GATEWAY_FILES, LAB_DATA, LIGHT_FILES, FakeDevice, lab_documents
 from IPython.core.oinspect import Inspector
 from IPython.lib.pretty import pretty
 
@@ -27,20 +27,6 @@ from upnpy import _display
 from upnpy._gateway import PortMapping, PortMappings
 from upnpy._records import DeviceInfo, IconInfo, ServiceInfo
 
-LAB = Path(__file__).parent / "data" / "lab"
-GATEWAY = {
-    "/rootDesc.xml": "gw-root.xml",
-    "/L3F.xml": "gw-L3F.xml",
-    "/DP.xml": "gw-DP.xml",
-    "/WANCfg.xml": "gw-WANCfg.xml",
-    "/WANIPCn.xml": "gw-WANIPCn.xml",
-    "/WANIP6FC.xml": "gw-WANIP6FC.xml",
-}
-LIGHT = {
-    "/desc.xml": "light-root.xml",
-    "/xml/SwitchPower-scpd.xml": "light-SwitchPower.xml",
-    "/xml/Dimming-scpd.xml": "light-Dimming.xml",
-}
 HOSTILE = '<script>alert("x")</script>'
 
 #: the only tags the display writes
@@ -60,7 +46,7 @@ class Served:
     def device(
         self, files: Dict[str, str], root: str, **changes: Optional[bytes]
     ) -> Tuple[FakeDevice, upnpy.Device]:
-        documents = {path: (LAB / name).read_bytes() for path, name in files.items()}
+        documents = lab_documents(files)
         for path, data in changes.items():
             if data is None:
                 del documents[path]
@@ -87,12 +73,12 @@ def served() -> Iterator[Served]:
 
 @pytest.fixture
 def gateway(served):
-    return served.device(GATEWAY, "/rootDesc.xml")
+    return served.device(GATEWAY_FILES, "/rootDesc.xml")
 
 
 @pytest.fixture
 def light(served):
-    return served.device(LIGHT, "/desc.xml")
+    return served.device(LIGHT_FILES, "/8e2ad0a6-light/description.xml")
 
 
 class Tags(HTMLParser):
@@ -265,7 +251,7 @@ def test_a_service_shows_its_actions_and_evented_variables(gateway):
 
 
 def test_a_service_whose_scpd_fails_shows_the_failure(served):
-    _, device = served.device(GATEWAY, "/rootDesc.xml", **{"/WANIPCn.xml": None})
+    _, device = served.device(GATEWAY_FILES, "/rootDesc.xml", **{"/WANIPCn.xml": None})
     service = device.WANIPConnection
     markup = service._repr_html_()
     assert "SCPD unavailable" in markup and "404" in markup
@@ -274,14 +260,14 @@ def test_a_service_whose_scpd_fails_shows_the_failure(served):
 
 def test_markup_in_an_scpd_is_escaped(served):
     scpd = (
-        (LAB / "gw-WANIPCn.xml")
+        (LAB_DATA / "gw-WANIPCn.xml")
         .read_bytes()
         .replace(
             b"<allowedValue>TCP</allowedValue>",
             b"<allowedValue>&lt;script&gt;alert(1)&lt;/script&gt;</allowedValue>",
         )
     )
-    _, device = served.device(GATEWAY, "/rootDesc.xml", **{"/WANIPCn.xml": scpd})
+    _, device = served.device(GATEWAY_FILES, "/rootDesc.xml", **{"/WANIPCn.xml": scpd})
     service = device.WANIPConnection
     for markup in (service._repr_html_(), service.AddPortMapping._repr_html_()):
         parsed = assert_safe(markup)

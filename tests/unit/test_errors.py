@@ -6,17 +6,16 @@ and a wrong argument name (a loopback server serves the lab gateway's documents)
 
 import socket
 import traceback
-from pathlib import Path
 
 import pytest
 import requests
+from fakes import lab_documents
 from servers import LoopbackServer
 
 import upnpy
 from upnpy._errors import translate
 from upnpy._exceptions import BodyTooLarge, FramingError, XMLError
 
-LAB = Path(__file__).parent / "data" / "lab"
 DOCUMENTS = {
     "/rootDesc.xml": "gw-root.xml",
     "/WANIPCn.xml": "gw-WANIPCn.xml",
@@ -113,7 +112,7 @@ def test_a_dead_device_gives_one_short_traceback_ending_in_a_clear_line():
 
 @pytest.fixture
 def gateway():
-    documents = {path: (LAB / name).read_bytes() for path, name in DOCUMENTS.items()}
+    documents = lab_documents(DOCUMENTS)
 
     def handle(request, reply):
         body = documents.get(request.path)

@@ -5,24 +5,14 @@ The real gateway, end to end, is in tests/interop/test_forwarding.py."""
 import datetime
 import threading
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from fakes import FakeDevice, soap_fault, soap_response
+from fakes import GATEWAY_FILES, LAB_DATA, FakeDevice, lab_documents, soap_fault, soap_response
 
 import upnpy
 from upnpy import _gateway
 
-LAB = Path(__file__).parent / "data" / "lab"
-DOCUMENTS = {
-    "/rootDesc.xml": "gw-root.xml",
-    "/L3F.xml": "gw-L3F.xml",
-    "/DP.xml": "gw-DP.xml",
-    "/WANCfg.xml": "gw-WANCfg.xml",
-    "/WANIPCn.xml": "gw-WANIPCn.xml",
-    "/WANIP6FC.xml": "gw-WANIP6FC.xml",
-}
 WANIP2 = "urn:schemas-upnp-org:service:WANIPConnection:2"
 CTL = "/ctl/IPConn"
 
@@ -39,7 +29,7 @@ def action_of(request) -> str:
 
 @pytest.fixture
 def fake():
-    device = FakeDevice({path: (LAB / name).read_bytes() for path, name in DOCUMENTS.items()})
+    device = FakeDevice(lab_documents(GATEWAY_FILES))
     device.answer(CTL, WANIP2, "GetExternalIPAddress", [("NewExternalIPAddress", "11.22.33.44")])
     device.answer(CTL, WANIP2, "AddPortMapping")
     device.answer(CTL, WANIP2, "DeletePortMapping")
@@ -210,7 +200,7 @@ def test_gateways_rank_like_miniupnpc(ip, connected, rank):
 
 
 def test_a_device_without_a_connection_service_is_not_a_gateway(fake):
-    fake.documents["/rootDesc.xml"] = (LAB / "light-root.xml").read_bytes()
+    fake.documents["/rootDesc.xml"] = (LAB_DATA / "light-root.xml").read_bytes()
     with upnpy.Device(fake.url + "/rootDesc.xml") as device, pytest.raises(upnpy.GatewayNotFound):
         upnpy.Gateway(device)
 
@@ -263,7 +253,10 @@ TWO_CONNECTIONS = """<?xml version="1.0"?>
 
 def test_every_connection_device_is_considered_and_the_connected_one_wins():
     fake = FakeDevice(
-        {"/desc.xml": TWO_CONNECTIONS.encode(), "/scpd.xml": (LAB / "gw-WANIPCn.xml").read_bytes()}
+        {
+            "/desc.xml": TWO_CONNECTIONS.encode(),
+            "/scpd.xml": (LAB_DATA / "gw-WANIPCn.xml").read_bytes(),
+        }
     )
     try:
         for path, kind, status, ip in [

@@ -15,11 +15,21 @@ import threading
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Callable, List, Mapping, Optional, Tuple
 
 import pytest
 import requests
-from fakes import ENV_NS, Canned, FakeDevice, soap_fault, soap_response
+from fakes import (
+    ENV_NS,
+    GATEWAY_FILES,
+    LAB_DATA,
+    LIGHT_FILES,
+    Canned,
+    FakeDevice,
+    lab_documents,
+    soap_fault,
+    soap_response,
+)
 from servers import Request
 
 import upnpy
@@ -33,29 +43,12 @@ from upnpy import (
 )
 
 HERE = Path(__file__).parent
-LAB = HERE / "data" / "lab"
 PROXY_DATA = HERE / "data" / "proxy"
 
 WANIP2 = "urn:schemas-upnp-org:service:WANIPConnection:2"
 WANIP1 = "urn:schemas-upnp-org:service:WANIPConnection:1"
 SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
 DIMMING = "urn:schemas-upnp-org:service:Dimming:1"
-
-#: miniupnpd's IGD:2, at the paths its rootDesc.xml names.
-GATEWAY = {
-    "/rootDesc.xml": "gw-root.xml",
-    "/L3F.xml": "gw-L3F.xml",
-    "/DP.xml": "gw-DP.xml",
-    "/WANCfg.xml": "gw-WANCfg.xml",
-    "/WANIPCn.xml": "gw-WANIPCn.xml",
-    "/WANIP6FC.xml": "gw-WANIP6FC.xml",
-}
-#: GUPnP's DimmableLight; its description may live anywhere, its SCPDs are under /xml/.
-LIGHT = {
-    "/8e2ad0a6-light/description.xml": "light-root.xml",
-    "/xml/SwitchPower-scpd.xml": "light-SwitchPower.xml",
-    "/xml/Dimming-scpd.xml": "light-Dimming.xml",
-}
 
 ADD_PORT_MAPPING_IN = [
     "NewRemoteHost",
@@ -89,10 +82,6 @@ def sent_call(request: Request) -> Tuple[str, str, List[Tuple[str, Optional[str]
     return namespace, action, [(arg.tag, arg.text) for arg in call]
 
 
-def lab_documents(files: Mapping[str, str]) -> Dict[str, bytes]:
-    return {path: (LAB / name).read_bytes() for path, name in files.items()}
-
-
 class Lab:
     """Starts fake devices and the Devices that talk to them; closes them all after the test."""
 
@@ -114,7 +103,7 @@ class Lab:
         self, session: Optional[requests.Session] = None, **changes: Optional[bytes]
     ) -> Tuple[FakeDevice, Device]:
         """The lab gateway; ``changes`` maps a file name (``WANIPCn``) to other bytes or None."""
-        documents = lab_documents(GATEWAY)
+        documents = lab_documents(GATEWAY_FILES)
         for name, data in changes.items():
             if data is None:
                 del documents[f"/{name}.xml"]
@@ -125,7 +114,7 @@ class Lab:
         return fake, self.connect(fake.url + "/rootDesc.xml", **options)
 
     def light(self) -> Tuple[FakeDevice, Device]:
-        fake = self.serve(lab_documents(LIGHT))
+        fake = self.serve(lab_documents(LIGHT_FILES))
         return fake, self.connect(fake.url + "/8e2ad0a6-light/description.xml")
 
     def close(self) -> None:
@@ -810,13 +799,13 @@ def test_a_broken_scpd_is_retried_on_next_use(lab):
     fake, device = lab.gateway(WANIPCn=None)
     with pytest.raises(DescriptionError):
         device.WANIPConnection.actions  # noqa: B018 - the lookup is what raises
-    fake.documents["/WANIPCn.xml"] = (LAB / "gw-WANIPCn.xml").read_bytes()
+    fake.documents["/WANIPCn.xml"] = (LAB_DATA / "gw-WANIPCn.xml").read_bytes()
     assert "AddPortMapping" in device.WANIPConnection.actions
     assert len(fake.gets("/WANIPCn.xml")) == 2
 
 
 def test_an_scpd_that_is_a_device_description_is_a_description_error(lab):
-    fake, device = lab.gateway(WANIPCn=(LAB / "gw-root.xml").read_bytes())
+    fake, device = lab.gateway(WANIPCn=(LAB_DATA / "gw-root.xml").read_bytes())
     with pytest.raises(DescriptionError) as info:
         device.WANIPConnection.GetExternalIPAddress  # noqa: B018 - the lookup is what raises
     assert info.value.url == fake.url + "/WANIPCn.xml"
