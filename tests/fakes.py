@@ -47,6 +47,9 @@ __all__ = [
     "GATEWAY_FILES",
     "LIGHT_FILES",
     "lab_documents",
+    "SWITCH",
+    "light_description",
+    "scpd",
 ]
 
 #: Documents captured from the lab's daemons.
@@ -71,6 +74,49 @@ LIGHT_FILES = {
 def lab_documents(files: Mapping[str, str]) -> Dict[str, bytes]:
     """The captured documents of *files* (path served at → file name), read."""
     return {path: (LAB_DATA / name).read_bytes() for path, name in files.items()}
+
+
+SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
+
+
+def light_description(
+    udn: str, name: str = "fake light", *, switch: bool = True, root_attributes: str = ""
+) -> bytes:
+    """A BinaryLight's description: with *switch*, its SwitchPower service (SCPD at
+    ``/scpd.xml``, control ``/ctl``, events ``/evt``); *root_attributes* go on ``<root>``."""
+    service = (
+        f"<serviceList><service><serviceType>{SWITCH}</serviceType>"
+        "<serviceId>urn:upnp-org:serviceId:SwitchPower:1</serviceId><SCPDURL>/scpd.xml</SCPDURL>"
+        "<controlURL>/ctl</controlURL><eventSubURL>/evt</eventSubURL></service></serviceList>"
+        if switch
+        else ""
+    )
+    return f"""<?xml version="1.0"?>
+<root xmlns="urn:schemas-upnp-org:device-1-0" {root_attributes}>
+<specVersion><major>1</major><minor>1</minor></specVersion>
+<device><deviceType>urn:schemas-upnp-org:device:BinaryLight:1</deviceType>
+<friendlyName>{escape(name)}</friendlyName><manufacturer>upnpy tests</manufacturer>
+<modelName>fake</modelName><UDN>{udn}</UDN>{service}
+</device></root>""".encode()
+
+
+def scpd(
+    action: str = "GetStatus",
+    out: str = "ResultStatus",
+    variable: str = "Status",
+    data_type: str = "boolean",
+) -> bytes:
+    """An SCPD of one action with one out-argument, typed by one evented state variable (by
+    default SwitchPower's GetStatus)."""
+    return f"""<?xml version="1.0"?>
+<scpd xmlns="urn:schemas-upnp-org:service-1-0">
+<specVersion><major>1</major><minor>0</minor></specVersion>
+<actionList><action><name>{action}</name><argumentList><argument><name>{out}</name>
+<relatedStateVariable>{variable}</relatedStateVariable><direction>out</direction></argument>
+</argumentList></action></actionList>
+<serviceStateTable>
+<stateVariable sendEvents="yes"><name>{variable}</name><dataType>{data_type}</dataType>
+</stateVariable></serviceStateTable></scpd>""".encode()
 
 
 ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"

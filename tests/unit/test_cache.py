@@ -10,35 +10,18 @@ import socket
 import warnings
 
 import pytest
-from fakes import FakeDevice, SSDPResponder, ssdp_answer
+from fakes import SWITCH, FakeDevice, SSDPResponder, light_description, scpd, ssdp_answer
 
 import upnpy
 from upnpy import _cache, _ssdp
 from upnpy._cache import Entry, Store, configid_of
 
 UDN = "uuid:11111111-2222-3333-4444-555555555555"
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
+SCPD = scpd()
 
 
 def description(name: str = "Cached Light", config: str = 'configId="7"') -> bytes:
-    return f"""<?xml version="1.0"?>
-<root xmlns="urn:schemas-upnp-org:device-1-0" {config}>
-<specVersion><major>1</major><minor>1</minor></specVersion>
-<device><deviceType>urn:schemas-upnp-org:device:BinaryLight:1</deviceType>
-<friendlyName>{name}</friendlyName><manufacturer>upnpy</manufacturer><modelName>t</modelName>
-<UDN>{UDN}</UDN><serviceList><service><serviceType>{SWITCH}</serviceType>
-<serviceId>urn:upnp-org:serviceId:SwitchPower</serviceId><SCPDURL>/scpd.xml</SCPDURL>
-<controlURL>/ctl</controlURL><eventSubURL>/evt</eventSubURL></service></serviceList>
-</device></root>""".encode()
-
-
-SCPD = b"""<?xml version="1.0"?>
-<scpd xmlns="urn:schemas-upnp-org:service-1-0"><specVersion><major>1</major><minor>0</minor>
-</specVersion><actionList><action><name>GetStatus</name><argumentList><argument>
-<name>ResultStatus</name><direction>out</direction><relatedStateVariable>Status
-</relatedStateVariable></argument></argumentList></action></actionList><serviceStateTable>
-<stateVariable sendEvents="yes"><name>Status</name><dataType>boolean</dataType></stateVariable>
-</serviceStateTable></scpd>"""
+    return light_description(UDN, name, root_attributes=config)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import time
 import types
 
 import pytest
-from fakes import FakeDevice, soap_response
+from fakes import FakeDevice, scpd, soap_response
 
 import upnpy
 from upnpy import _cli, _cli_names, _cli_text
@@ -44,18 +44,6 @@ def description(name="fake light", udn="uuid:fake-light") -> bytes:
 <SCPDURL>/dimming.xml</SCPDURL><controlURL>/dimming</controlURL><eventSubURL>/dimming/evt</eventSubURL>
 </service></serviceList></device></deviceList>
 </device></root>""".encode()
-
-
-def scpd(action: str, out: str, variable: str, data_type: str) -> bytes:
-    return f"""<?xml version="1.0"?>
-<scpd xmlns="urn:schemas-upnp-org:service-1-0">
-<specVersion><major>1</major><minor>0</minor></specVersion>
-<actionList><action><name>{action}</name><argumentList><argument><name>{out}</name>
-<relatedStateVariable>{variable}</relatedStateVariable><direction>out</direction></argument>
-</argumentList></action></actionList>
-<serviceStateTable>
-<stateVariable sendEvents="yes"><name>{variable}</name><dataType>{data_type}</dataType>
-</stateVariable></serviceStateTable></scpd>""".encode()
 
 
 @pytest.fixture

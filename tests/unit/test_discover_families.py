@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from fakes import FakeDevice, SSDPResponder, ssdp_answer
+from fakes import FakeDevice, SSDPResponder, light_description, ssdp_answer
 
 import upnpy
 from upnpy import _ssdp
@@ -19,11 +19,7 @@ from upnpy import _ssdp
 pytestmark = pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
 
 UDN = "uuid:both-families"
-DESCRIPTION = f"""<?xml version="1.0"?>
-<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>0</minor>
-</specVersion><device><deviceType>urn:schemas-upnp-org:device:BinaryLight:1</deviceType>
-<friendlyName>dual</friendlyName><manufacturer>m</manufacturer><modelName>m</modelName>
-<UDN>{UDN}</UDN></device></root>""".encode()
+DESCRIPTION = light_description(UDN, "dual", switch=False)
 
 
 class V6Server(http.server.ThreadingHTTPServer):

@@ -5,7 +5,7 @@ serving many descriptions and a loopback "group" answering with all of their LOC
 import os
 
 import pytest
-from fakes import FakeDevice, SSDPResponder, ssdp_answer
+from fakes import FakeDevice, SSDPResponder, light_description, ssdp_answer
 
 import upnpy
 from upnpy import _ssdp
@@ -14,11 +14,7 @@ COUNT = 300
 
 
 def description(n: int) -> bytes:
-    return f"""<?xml version="1.0"?>
-<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>0</minor>
-</specVersion><device><deviceType>urn:schemas-upnp-org:device:BinaryLight:1</deviceType>
-<friendlyName>light {n}</friendlyName><manufacturer>m</manufacturer><modelName>m</modelName>
-<UDN>uuid:scale-{n}</UDN></device></root>""".encode()
+    return light_description(f"uuid:scale-{n}", f"light {n}", switch=False)
 
 
 @pytest.fixture

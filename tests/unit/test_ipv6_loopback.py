@@ -20,28 +20,9 @@ from upnpy._manager import manager
 
 pytestmark = pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
 
-SWITCH = "urn:schemas-upnp-org:service:SwitchPower:1"
-
-DESCRIPTION = b"""<?xml version="1.0"?>
-<root xmlns="urn:schemas-upnp-org:device-1-0">
-<specVersion><major>1</major><minor>0</minor></specVersion>
-<device><deviceType>urn:schemas-upnp-org:device:BinaryLight:1</deviceType>
-<friendlyName>v6 light</friendlyName><manufacturer>upnpy tests</manufacturer>
-<modelName>fake</modelName><UDN>uuid:fake-v6-light</UDN>
-<serviceList><service><serviceType>urn:schemas-upnp-org:service:SwitchPower:1</serviceType>
-<serviceId>urn:upnp-org:serviceId:SwitchPower:1</serviceId><SCPDURL>/scpd.xml</SCPDURL>
-<controlURL>/ctl</controlURL><eventSubURL>/evt</eventSubURL></service></serviceList>
-</device></root>"""
-
-SCPD = b"""<?xml version="1.0"?>
-<scpd xmlns="urn:schemas-upnp-org:service-1-0">
-<specVersion><major>1</major><minor>0</minor></specVersion>
-<actionList><action><name>GetStatus</name><argumentList><argument><name>ResultStatus</name>
-<relatedStateVariable>Status</relatedStateVariable><direction>out</direction></argument>
-</argumentList></action></actionList>
-<serviceStateTable>
-<stateVariable sendEvents="yes"><name>Status</name><dataType>boolean</dataType></stateVariable>
-</serviceStateTable></scpd>"""
+SWITCH = fakes.SWITCH
+DESCRIPTION = fakes.light_description("uuid:fake-v6-light", "v6 light")
+SCPD = fakes.scpd()
 
 
 class _Server6(servers._Server):
