@@ -50,6 +50,7 @@ __all__ = [
     "SWITCH",
     "light_description",
     "scpd",
+    "close_unsubscribed",
 ]
 
 #: Documents captured from the lab's daemons.
@@ -464,3 +465,15 @@ class SSDPResponder:
         self.stop.set()
         self.thread.join(5)
         self.sock.close()
+
+
+def close_unsubscribed(fake: FakeDevice) -> None:
+    """Close *fake*; fail the test if a subscription of upnpy's was left active (they are
+    cancelled first, so that the next test starts clean)."""
+    from upnpy._manager import manager
+
+    leftover = list(manager.owners)
+    if leftover:
+        manager.shutdown()
+    fake.close()
+    assert not leftover, f"subscriptions left active: {leftover}"

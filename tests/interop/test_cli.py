@@ -39,11 +39,16 @@ def interrupt(process, timeout=30):
         status = process.wait(timeout=timeout)
         return status, process.stderr.read()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        process.stderr.close()
+        reap(process)
+
+
+def reap(process):
+    """Kill *process* if it still runs; close its pipes."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+    process.stderr.close()
 
 
 @pytest.fixture(scope="module")
@@ -288,12 +293,7 @@ def test_a_port_out_of_range_is_refused_before_anything_is_sent(lab):
 
 
 def test_forward_holds_the_mapping_until_ctrl_c(lab):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "upnpy", "forward", str(PORT), "--gateway", lab.gw_url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start("forward", str(PORT), "--gateway", lab.gw_url)
     try:
         line = process.stdout.readline()
         assert line.startswith(f"forwarding TCP {lab.wan_ip}:{PORT} -> "), line
@@ -301,9 +301,5 @@ def test_forward_holds_the_mapping_until_ctrl_c(lab):
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        process.stderr.close()
+        reap(process)
     assert f"dport {PORT} " not in lab.nft_nat_rules()

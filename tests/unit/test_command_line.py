@@ -13,11 +13,10 @@ import time
 import types
 
 import pytest
-from fakes import FakeDevice, scpd, soap_response
+from fakes import FakeDevice, close_unsubscribed, scpd, soap_response
 
 import upnpy
 from upnpy import _cli, _cli_names, _cli_text
-from upnpy._manager import manager
 
 # --- a loopback device: a light, with a dimmer embedded -------------------------------------------
 
@@ -62,11 +61,7 @@ def light():
     try:
         yield fake
     finally:
-        leftover = list(manager.owners)
-        if leftover:
-            manager.shutdown()
-        fake.close()
-        assert not leftover, f"subscriptions left active: {leftover}"
+        close_unsubscribed(fake)
 
 
 class Searches:

@@ -16,7 +16,7 @@ from typing import List
 from urllib.parse import urlsplit
 
 import pytest
-from fakes import FakeDevice, notify, propertyset
+from fakes import FakeDevice, close_unsubscribed, notify, propertyset
 from servers import headers_dict
 
 import upnpy
@@ -71,11 +71,7 @@ def device():
     try:
         yield fake
     finally:
-        leftover = list(manager.owners)
-        if leftover:
-            manager.shutdown()
-        fake.close()
-        assert not leftover, f"subscriptions left active: {leftover}"
+        close_unsubscribed(fake)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import servers
 from servers import new_session
 
 import upnpy
-from upnpy._manager import manager
 
 pytestmark = pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
 
@@ -63,11 +62,7 @@ def fake(monkeypatch):
     try:
         yield device
     finally:
-        leftover = list(manager.owners)
-        if leftover:
-            manager.shutdown()
-        device.close()
-        assert not leftover, f"subscriptions left active: {leftover}"
+        fakes.close_unsubscribed(device)
 
 
 @pytest.mark.parametrize("session", [False, True], ids=["sockets", "requests"])
