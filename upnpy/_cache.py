@@ -18,7 +18,6 @@ import os
 import re
 import tempfile
 import threading
-import time
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -348,8 +347,3 @@ class _Documents:
 
 def _warn(message: str) -> None:
     warnings.warn(message, UPnPWarning, stacklevel=4)
-
-
-def now() -> float:
-    """The wall clock, for :attr:`Entry.seen`."""
-    return time.time()

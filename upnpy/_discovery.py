@@ -160,6 +160,7 @@ class _Describer:
         self._busy: Set[Tuple[str, bool]] = set()  # job keys being fetched
         self._waiting: Dict[Tuple[str, bool], Deque[_Job]] = {}  # more LOCATIONs for a busy key
         self._checks: List[Future[_Found]] = []
+        self._uncollected = 0  # fetches submitted and not collected yet
         self._flooded = False
         self.failed_checks: Set[str] = set()  # cached UDNs whose LOCATION did not answer
         self.devices: Dict[str, Device] = {}  # by UDN, in the order they became ready
@@ -181,6 +182,7 @@ class _Describer:
         ahead = self._ipv4_ahead if defer else None
         future = self._pool.submit(_run_job, job, self.deadline, self.store, ahead)
         self._fetches[job.location] = future
+        self._uncollected += 1
         self._busy.add(job.key)
         if job.entry is not None:
             self._checks.append(future)
@@ -198,7 +200,7 @@ class _Describer:
 
     def busy(self) -> bool:
         """Whether a fetch is still running or not yet collected."""
-        return bool(self._done) or any(not f.done() for f in self._fetches.values())
+        return self._uncollected > 0
 
     def checking(self) -> bool:
         """Whether a cached device's check is still running."""
@@ -219,6 +221,7 @@ class _Describer:
         new: List[Device] = []
         while self._done:
             job, future = self._done.popleft()
+            self._uncollected -= 1
             self._busy.discard(job.key)
             device = self._take(job, future)
             if device is not None:
@@ -261,7 +264,7 @@ class _Describer:
 
     def _remember(self, job: _Job, found: _Found) -> None:
         """Record a described device in the cache, unless the cache already has it so."""
-        from ._cache import Entry, configid_of, now
+        from ._cache import Entry, configid_of
 
         assert self.store is not None
         device, data = found
@@ -295,7 +298,7 @@ class _Describer:
                 types=types,
                 udns=udns,
                 scpds=old.scpds if keep and old is not None else {},
-                seen=now(),
+                seen=time.time(),
             )
         )
 
