@@ -11,7 +11,18 @@ import re
 import sys
 import warnings
 from types import FrameType, MappingProxyType
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    NoReturn,
+    Optional,
+    Tuple,
+)
 from urllib.parse import urljoin
 
 from ._errors import translate
@@ -26,6 +37,7 @@ from ._lexical import (
     XML_WHITESPACE,
     canonical_type,
 )
+from ._reader import Node, Schema, read
 from ._records import (
     ActionInfo,
     ArgumentInfo,
@@ -44,6 +56,13 @@ __all__ = ["parse_device", "parse_scpd", "MAX_DEVICE_DEPTH"]
 MAX_DEVICE_DEPTH = 16
 
 _SMALL_UINT = re.compile(r"[0-9]{1,9}")
+# An http(s) URL's scheme and host, when plain (ASCII, no brackets, nothing urlsplit strips).
+_PLAIN_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.\-_~%!$&'()*+,;=:@]*)(?:[/?#]|\Z)", re.I)
+
+#: ``get(name)``: a field's text (``None`` when missing, ``""`` when empty).
+Get = Callable[[str], Optional[str]]
+#: ``warn(message, url)``: what to do about a tolerated oddity.
+Warn = Callable[[str, str], None]
 
 
 def parse_device(data: bytes, location: str) -> DeviceInfo:
@@ -59,12 +78,14 @@ def parse_device(data: bytes, location: str) -> DeviceInfo:
         another root element, no ``<device>``, or embedded devices nested more than
         :data:`MAX_DEVICE_DEPTH` levels deep).
     """
-    root = _document(data, location, "root")
-    device = child(root, "device")
-    if not isinstance(device, dict):
-        raise DescriptionError("the device description has no <device>", url=location)
-    base = _base_url(root, location)
-    return _device(device, base, location, 0, _spec_version(root))
+    if isinstance(data, bytes):
+        root = read(data, "root", _DEVICE_SCHEMAS)
+        if root is not None:
+            try:
+                return _fast_root(root, location)
+            except _Unusual:
+                pass
+    return _lenient_root(_document(data, location, "root"), location)
 
 
 def parse_scpd(data: bytes, url: str) -> ScpdInfo:
@@ -80,32 +101,222 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
     :raises DescriptionError: when it is not an SCPD (malformed XML, a DTD, or another root
         element, e.g. the device description served again).
     """
-    scpd = _document(data, url, "scpd")
-    actions = _by_name(
-        (_action(node, url) for node in _listed(scpd, "actionList", "action")), "action", url
+    if isinstance(data, bytes):
+        scpd = read(data, "scpd", _SCPD_SCHEMAS)
+        if scpd is not None:
+            try:
+                return _fast_scpd(scpd, url)
+            except _Unusual:
+                pass
+    return _lenient_scpd(_document(data, url, "scpd"), url)
+
+
+# -- the two readers ------------------------------------------------------------------------------
+#
+# The records are built by the same functions (the section "records" below) from either tree:
+# the fast one of upnpy._reader, read in one expat pass, or the lenient one of upnpy._xml. A
+# builder reads texts through ``get(name)`` (``None`` when missing, ``""`` when empty, else
+# stripped) and reports a tolerated oddity through ``warn(message, url)``: a UPnPWarning on
+# the lenient path; on the fast path, _unusual, which abandons it for the lenient one (so
+# that every warning comes from one place, and a fast result is a clean one).
+
+_DEVICE_FIELDS = frozenset(
+    (
+        "deviceType",
+        "friendlyName",
+        "manufacturer",
+        "modelName",
+        "UDN",
+        "manufacturerURL",
+        "modelDescription",
+        "modelNumber",
+        "modelURL",
+        "serialNumber",
+        "UPC",
+        "presentationURL",
     )
-    variables = _by_name(
-        (_variable(node, url) for node in _listed(scpd, "serviceStateTable", "stateVariable")),
-        "state variable",
-        url,
-    )
-    return ScpdInfo(MappingProxyType(actions), MappingProxyType(variables))
+)
+_DEVICE_SCHEMAS = {
+    "root": Schema(
+        frozenset(("URLBase",)), records={"device": "device", "specVersion": "specVersion"}
+    ),
+    "specVersion": Schema(frozenset(("major", "minor"))),
+    "device": Schema(
+        _DEVICE_FIELDS,
+        lists={
+            "iconList": ("icon", "icon"),
+            "serviceList": ("service", "service"),
+            "deviceList": ("device", "device"),
+        },
+    ),
+    "icon": Schema(frozenset(("mimetype", "width", "height", "depth", "url"))),
+    "service": Schema(
+        frozenset(("serviceType", "serviceId", "SCPDURL", "controlURL", "eventSubURL"))
+    ),
+}
+_SCPD_SCHEMAS = {
+    "scpd": Schema(
+        lists={
+            "actionList": ("action", "action"),
+            "serviceStateTable": ("stateVariable", "stateVariable"),
+        }
+    ),
+    "action": Schema(frozenset(("name",)), lists={"argumentList": ("argument", "argument")}),
+    "argument": Schema(frozenset(("name", "direction", "relatedStateVariable", "retval"))),
+    "stateVariable": Schema(
+        frozenset(("name", "dataType", "defaultValue", "sendEventsAttribute")),
+        lists={"allowedValueList": ("allowedValue", "")},
+        records={"allowedValueRange": "allowedValueRange"},
+        attributes=True,
+    ),
+    "allowedValueRange": Schema(frozenset(("minimum", "maximum", "step"))),
+}
 
 
-def _by_name(records: Iterable[Optional[Any]], what: str, url: str) -> Dict[str, Any]:
-    """Records by ``.name`` in document order; skipped (``None``) and repeated ones dropped."""
-    found: Dict[str, Any] = {}
-    for record in records:
-        if record is None:
-            continue
-        if record.name in found:
-            _warn(f"duplicate {what} {record.name}: the first one is kept", url)
-            continue
-        found[record.name] = record
-    return found
+class _Unusual(Exception):
+    """The fast path met something to warn about: the lenient path takes over."""
 
 
-# -- reading the document -------------------------------------------------------------------------
+def _unusual(message: str, url: str) -> NoReturn:
+    raise _Unusual(message)
+
+
+def _nodes(node: Node, kind: str) -> List[Node]:
+    return node.items.get(kind, [])  # type: ignore[return-value]
+
+
+def _fast_root(root: Node, location: str) -> DeviceInfo:
+    devices = _nodes(root, "device")
+    if not devices or not devices[0].names:  # no <device>, or an empty one: lenient decides
+        raise _Unusual("no device")
+    get = root.fields.get
+    base = _base_url(get, location, _unusual)
+    spec = _nodes(root, "specVersion")
+    version = _spec_version(spec[0].fields.get if spec else _missing)
+    return _fast_device(devices[0], base, location, 0, version)
+
+
+def _fast_device(
+    node: Node, base: str, url: str, depth: int, spec_version: Optional[Tuple[int, int]] = None
+) -> DeviceInfo:
+    if depth > MAX_DEVICE_DEPTH:
+        raise _Unusual("too deep")
+    embedded = []
+    for sub in _nodes(node, "device"):
+        if not sub.names:
+            raise _Unusual("an empty embedded device")
+        embedded.append(_fast_device(sub, base, url, depth + 1))
+    get = node.fields.get
+    icons = [_icon(icon.fields.get, base, url, _unusual) for icon in _nodes(node, "icon")]
+    services = [
+        _service(service.fields.get, get, base, url, _unusual)
+        for service in _nodes(node, "service")
+    ]
+    return _device(get, icons, services, embedded, base, url, spec_version, _unusual)
+
+
+def _fast_scpd(scpd: Node, url: str) -> ScpdInfo:
+    actions = []
+    for action in _nodes(scpd, "action"):
+        get = action.fields.get
+        name = _name(get("name"))
+        arguments = [
+            _argument(arg.fields.get, "retval" in arg.fields, name, url, _unusual)
+            for arg in (_nodes(action, "argument") if name else ())
+        ]
+        actions.append(_action(name, arguments, url, _unusual))
+    variables = []
+    for variable in _nodes(scpd, "stateVariable"):
+        values = variable.items.get("allowedValue")
+        ranges = _nodes(variable, "allowedValueRange")
+        variables.append(
+            _variable(
+                variable.fields.get,
+                None if values is None else tuple(values),  # type: ignore[arg-type]
+                ranges[0].fields.get if ranges else None,
+                url,
+                _unusual,
+            )
+        )
+    return _scpd(actions, variables, url, _unusual)
+
+
+def _lenient_root(root: Any, location: str) -> DeviceInfo:
+    device = child(root, "device")
+    if not isinstance(device, dict):
+        raise DescriptionError("the device description has no <device>", url=location)
+    base = _base_url(_getter(root), location, _warn)
+    spec = child(root, "specVersion")
+    return _lenient_device(device, base, location, 0, _spec_version(_getter(spec)))
+
+
+def _lenient_device(
+    node: Mapping[str, Any],
+    base: str,
+    url: str,
+    depth: int,
+    spec_version: Optional[Tuple[int, int]] = None,
+) -> DeviceInfo:
+    if depth > MAX_DEVICE_DEPTH:
+        raise DescriptionError(
+            f"embedded devices nested more than {MAX_DEVICE_DEPTH} levels deep", url=url
+        )
+    embedded: List[DeviceInfo] = []
+    for sub in _listed(node, "deviceList", "device"):
+        if isinstance(sub, dict):
+            embedded.append(_lenient_device(sub, base, url, depth + 1))
+        else:
+            _warn("skipping an empty embedded <device>", url)
+    get = _getter(node)
+    icons = [_icon(_getter(icon), base, url, _warn) for icon in _listed(node, "iconList", "icon")]
+    services = [
+        _service(_getter(service), get, base, url, _warn)
+        for service in _listed(node, "serviceList", "service")
+    ]
+    return _device(get, icons, services, embedded, base, url, spec_version, _warn)
+
+
+def _lenient_scpd(scpd: Any, url: str) -> ScpdInfo:
+    actions = []
+    for node in _listed(scpd, "actionList", "action"):
+        name = _name(text(node, "name"))
+        arguments = [
+            _argument(_getter(arg), isinstance(arg, dict) and "retval" in arg, name, url, _warn)
+            for arg in (_listed(node, "argumentList", "argument") if name else ())
+        ]
+        actions.append(_action(name, arguments, url, _warn))
+    variables = []
+    for node in _listed(scpd, "serviceStateTable", "stateVariable"):
+        value_lists = children(node, "allowedValueList")
+        allowed = (
+            tuple(
+                text(value) or ""
+                for value_list in value_lists
+                for value in children(value_list, "allowedValue")
+            )
+            if value_lists
+            else None
+        )
+        value_range = child(node, "allowedValueRange")
+        variables.append(
+            _variable(
+                _getter(node),
+                allowed,
+                None if value_range is None else _getter(value_range),
+                url,
+                _warn,
+            )
+        )
+    return _scpd(actions, variables, url, _warn)
+
+
+def _getter(node: Any) -> Get:
+    """``get(name)`` over a node of the lenient tree."""
+    return lambda name: text(node, name)
+
+
+def _missing(name: str) -> Optional[str]:
+    return None
 
 
 def _warn(message: str, url: str) -> None:
@@ -128,245 +339,238 @@ def _document(data: bytes, url: str, expected: str) -> Any:
     return node
 
 
-# -- small accessors ------------------------------------------------------------------------------
-
-
 def _listed(node: Any, list_name: str, item_name: str) -> Iterator[Any]:
     """The items of every ``<list_name>`` child: ``<serviceList><service/>...``."""
     for group in children(node, list_name):
         yield from children(group, item_name)
 
 
-def _optional(node: Any, name: str) -> Optional[str]:
-    """The text of child *name*, or ``None`` when it is missing or empty."""
-    return text(node, name) or None
+# -- small helpers --------------------------------------------------------------------------------
 
 
-def _name(node: Any, name: str) -> str:
+def _name(written: Optional[str]) -> str:
     """A UPnP name: whitespace anywhere in it (CRLF, indentation) is dropped."""
-    return "".join((text(node, name) or "").split())
+    return "".join((written or "").split())
 
 
-def _small_int(node: Any, name: str) -> Optional[int]:
-    value = text(node, name)
-    return int(value) if value and _SMALL_UINT.fullmatch(value) else None
+def _small_int(written: Optional[str]) -> Optional[int]:
+    return int(written) if written and _SMALL_UINT.fullmatch(written) else None
 
 
-def _clean_url(raw: str, url: str) -> str:
+def _clean_url(raw: str, url: str, warn: Warn) -> str:
     """Strip a URL and write its spaces as ``%20``; one holding a control character inside
     (a line break that could split a request) is refused with a warning: ``""``."""
     cleaned = raw.strip(XML_WHITESPACE)
     problem = url_problem(cleaned)
     if problem is not None:
-        _warn(f"ignoring the URL {cleaned[:80]!r}: {problem}", url)
+        warn(f"ignoring the URL {cleaned[:80]!r}: {problem}", url)
         return ""
     return cleaned.replace(" ", "%20")
 
 
-def _join(base: str, ref: str, url: str) -> str:
+def _join(base: str, ref: str, url: str, warn: Warn) -> str:
+    if ref[:1] == "/" and ref[1:2] != "/" and "/." not in ref and "\\" not in ref:
+        # The usual case, an absolute path ("/ctl/IPConn") on a plain http base: what
+        # urljoin gives, at a tenth of the cost.
+        origin = _PLAIN_ORIGIN.match(base)
+        if origin is not None:
+            return f"{origin.group(1).lower()}://{origin.group(2)}{ref}"
     try:
         return urljoin(base, ref)
     except ValueError as exc:  # e.g. a malformed IPv6 host
-        _warn(f"cannot resolve URL {ref!r} against {base!r} ({exc}): kept as written", url)
+        warn(f"cannot resolve URL {ref!r} against {base!r} ({exc}): kept as written", url)
         return ref
 
 
-def _url(node: Any, name: str, base: str, url: str) -> str:
-    """The absolute URL in child *name*, or ``""`` when it is missing or empty."""
-    cleaned = _clean_url(text(node, name) or "", url)
-    return _join(base, cleaned, url) if cleaned else ""
+def _url(written: Optional[str], base: str, url: str, warn: Warn) -> str:
+    """The absolute URL written (``""`` when it is missing or empty)."""
+    cleaned = _clean_url(written or "", url, warn)
+    return _join(base, cleaned, url, warn) if cleaned else ""
 
 
-def _web_url(node: Any, name: str, base: str, url: str) -> Optional[str]:
+def _web_url(written: Optional[str], base: str, url: str, warn: Warn) -> Optional[str]:
     """manufacturerURL/modelURL: like :func:`_url`, but ``www.example.com`` gets ``http://``."""
-    cleaned = _clean_url(text(node, name) or "", url)
+    cleaned = _clean_url(written or "", url, warn)
     if not cleaned:
         return None
     if cleaned[:4].lower() == "www.":  # a host name, not a path below the base
         return "http://" + cleaned
-    return _join(base, cleaned, url)
+    return _join(base, cleaned, url, warn)
 
 
-# -- device description ---------------------------------------------------------------------------
+# -- records --------------------------------------------------------------------------------------
 
 
-def _spec_version(root: Any) -> Optional[Tuple[int, int]]:
-    spec = child(root, "specVersion")
-    major, minor = _small_int(spec, "major"), _small_int(spec, "minor")
+def _spec_version(get: Get) -> Optional[Tuple[int, int]]:
+    major, minor = _small_int(get("major")), _small_int(get("minor"))
     return None if major is None or minor is None else (major, minor)
 
 
-def _base_url(root: Any, location: str) -> str:
+def _base_url(get: Get, location: str, warn: Warn) -> str:
     """URLBase (itself resolved against *location*) when non-empty, else *location*."""
-    cleaned = _clean_url(text(root, "URLBase") or "", location)
-    return _join(location, cleaned, location) if cleaned else location
+    cleaned = _clean_url(get("URLBase") or "", location, warn)
+    return _join(location, cleaned, location, warn) if cleaned else location
 
 
 def _device(
-    node: Mapping[str, Any],
+    get: Get,
+    icons: List[Optional[IconInfo]],
+    services: List[Optional[ServiceInfo]],
+    devices: List[DeviceInfo],
     base: str,
     url: str,
-    depth: int,
-    spec_version: Optional[Tuple[int, int]] = None,
+    spec_version: Optional[Tuple[int, int]],
+    warn: Warn,
 ) -> DeviceInfo:
-    if depth > MAX_DEVICE_DEPTH:
-        raise DescriptionError(
-            f"embedded devices nested more than {MAX_DEVICE_DEPTH} levels deep", url=url
-        )
-    embedded: List[DeviceInfo] = []
-    for sub in _listed(node, "deviceList", "device"):
-        if isinstance(sub, dict):
-            embedded.append(_device(sub, base, url, depth + 1))
-        else:
-            _warn("skipping an empty embedded <device>", url)
     return DeviceInfo(
-        device_type=text(node, "deviceType", ""),
-        friendly_name=text(node, "friendlyName", ""),
-        manufacturer=text(node, "manufacturer", ""),
-        model_name=text(node, "modelName", ""),
-        udn=text(node, "UDN", ""),
-        manufacturer_url=_web_url(node, "manufacturerURL", base, url),
-        model_description=_optional(node, "modelDescription"),
-        model_number=_optional(node, "modelNumber"),
-        model_url=_web_url(node, "modelURL", base, url),
-        serial_number=_optional(node, "serialNumber"),
-        upc=_optional(node, "UPC"),
-        presentation_url=_url(node, "presentationURL", base, url) or None,
-        icons=tuple(_icons(node, base, url)),
-        services=tuple(_services(node, base, url)),
-        devices=tuple(embedded),
+        device_type=get("deviceType") or "",
+        friendly_name=get("friendlyName") or "",
+        manufacturer=get("manufacturer") or "",
+        model_name=get("modelName") or "",
+        udn=get("UDN") or "",
+        manufacturer_url=_web_url(get("manufacturerURL"), base, url, warn),
+        model_description=get("modelDescription") or None,
+        model_number=get("modelNumber") or None,
+        model_url=_web_url(get("modelURL"), base, url, warn),
+        serial_number=get("serialNumber") or None,
+        upc=get("UPC") or None,
+        presentation_url=_url(get("presentationURL"), base, url, warn) or None,
+        icons=tuple(icon for icon in icons if icon is not None),
+        services=tuple(service for service in services if service is not None),
+        devices=tuple(devices),
         spec_version=spec_version,
         base_url=base,
     )
 
 
-def _icons(device: Mapping[str, Any], base: str, url: str) -> List[IconInfo]:
-    icons = []
-    for icon in _listed(device, "iconList", "icon"):
-        icon_url = _url(icon, "url", base, url)
-        if not icon_url:  # nothing to fetch: not an icon
-            continue
-        icons.append(
-            IconInfo(
-                mimetype=text(icon, "mimetype", ""),
-                width=_small_int(icon, "width"),
-                height=_small_int(icon, "height"),
-                depth=_small_int(icon, "depth"),
-                url=icon_url,
-            )
-        )
-    return icons
-
-
-def _services(device: Mapping[str, Any], base: str, url: str) -> List[ServiceInfo]:
-    services = []
-    for service in _listed(device, "serviceList", "service"):
-        service_type = text(service, "serviceType") or ""
-        if not service_type:
-            who = text(device, "friendlyName") or text(device, "UDN") or "a device"
-            _warn(f"skipping a service of {who} with no serviceType", url)
-            continue
-        services.append(
-            ServiceInfo(
-                service_type=service_type,
-                service_id=text(service, "serviceId", ""),
-                scpd_url=_url(service, "SCPDURL", base, url),
-                control_url=_url(service, "controlURL", base, url),
-                event_sub_url=_url(service, "eventSubURL", base, url),
-            )
-        )
-    return services
-
-
-# -- SCPD -----------------------------------------------------------------------------------------
-
-
-def _action(node: Any, url: str) -> Optional[ActionInfo]:
-    name = _name(node, "name")
-    if not name:
-        _warn("skipping an action with no name", url)
+def _icon(get: Get, base: str, url: str, warn: Warn) -> Optional[IconInfo]:
+    icon_url = _url(get("url"), base, url, warn)
+    if not icon_url:  # nothing to fetch: not an icon
         return None
-    arguments = []
-    for arg in _listed(node, "argumentList", "argument"):
-        argument = _argument(arg, name, url)
-        if argument is not None:
-            arguments.append(argument)
-    return ActionInfo(name=name, arguments=tuple(arguments))
+    return IconInfo(
+        mimetype=get("mimetype") or "",
+        width=_small_int(get("width")),
+        height=_small_int(get("height")),
+        depth=_small_int(get("depth")),
+        url=icon_url,
+    )
 
 
-def _argument(node: Any, action: str, url: str) -> Optional[ArgumentInfo]:
-    name = _name(node, "name")
-    if not name:
-        _warn(f"{action}: skipping an argument with no name", url)
+def _service(get: Get, device: Get, base: str, url: str, warn: Warn) -> Optional[ServiceInfo]:
+    service_type = get("serviceType") or ""
+    if not service_type:
+        who = device("friendlyName") or device("UDN") or "a device"
+        warn(f"skipping a service of {who} with no serviceType", url)
         return None
-    direction = (text(node, "direction") or "").lower()
+    return ServiceInfo(
+        service_type=service_type,
+        service_id=get("serviceId") or "",
+        scpd_url=_url(get("SCPDURL"), base, url, warn),
+        control_url=_url(get("controlURL"), base, url, warn),
+        event_sub_url=_url(get("eventSubURL"), base, url, warn),
+    )
+
+
+def _scpd(
+    actions: Iterable[Optional[ActionInfo]],
+    variables: Iterable[Optional[StateVariableInfo]],
+    url: str,
+    warn: Warn,
+) -> ScpdInfo:
+    return ScpdInfo(
+        MappingProxyType(_by_name(actions, "action", url, warn)),
+        MappingProxyType(_by_name(variables, "state variable", url, warn)),
+    )
+
+
+def _by_name(records: Iterable[Optional[Any]], what: str, url: str, warn: Warn) -> Dict[str, Any]:
+    """Records by ``.name`` in document order; skipped (``None``) and repeated ones dropped."""
+    found: Dict[str, Any] = {}
+    for record in records:
+        if record is None:
+            continue
+        if record.name in found:
+            warn(f"duplicate {what} {record.name}: the first one is kept", url)
+            continue
+        found[record.name] = record
+    return found
+
+
+def _action(
+    name: str, arguments: List[Optional[ArgumentInfo]], url: str, warn: Warn
+) -> Optional[ActionInfo]:
+    if not name:
+        warn("skipping an action with no name", url)
+        return None
+    return ActionInfo(name=name, arguments=tuple(arg for arg in arguments if arg is not None))
+
+
+def _argument(get: Get, retval: bool, action: str, url: str, warn: Warn) -> Optional[ArgumentInfo]:
+    name = _name(get("name"))
+    if not name:
+        warn(f"{action}: skipping an argument with no name", url)
+        return None
+    direction = (get("direction") or "").lower()
     if direction not in ("in", "out"):
-        _warn(f"{action}: argument {name} has direction {direction!r}; treated as 'in'", url)
+        warn(f"{action}: argument {name} has direction {direction!r}; treated as 'in'", url)
         direction = "in"
     return ArgumentInfo(
         name=name,
         direction=direction,
-        related_state_variable=_name(node, "relatedStateVariable"),
-        retval=isinstance(node, dict) and "retval" in node,
+        related_state_variable=_name(get("relatedStateVariable")),
+        retval=retval,
     )
 
 
-def _variable(node: Any, url: str) -> Optional[StateVariableInfo]:
-    name = _name(node, "name")
+def _variable(
+    get: Get,
+    allowed: Optional[Tuple[str, ...]],
+    value_range: Optional[Get],
+    url: str,
+    warn: Warn,
+) -> Optional[StateVariableInfo]:
+    name = _name(get("name"))
     if not name:
-        _warn("skipping a state variable with no name", url)
+        warn("skipping a state variable with no name", url)
         return None
-    written = text(node, "dataType") or ""
+    written = get("dataType") or ""
     data_type = canonical_type(written)
     if not data_type:
-        _warn(f"state variable {name} has no dataType; treated as string", url)
+        warn(f"state variable {name} has no dataType; treated as string", url)
         data_type = "string"
     elif data_type not in KNOWN_TYPES:
-        _warn(
-            f"state variable {name} has an unknown dataType {data_type!r}; treated as string", url
-        )
-    allowed = None
-    value_lists = children(node, "allowedValueList")
-    if value_lists:
-        allowed = (
-            tuple(
-                text(value) or ""
-                for value_list in value_lists
-                for value in children(value_list, "allowedValue")
-            )
-            or None
-        )
+        warn(f"state variable {name} has an unknown dataType {data_type!r}; treated as string", url)
     minimum = maximum = step = None
-    value_range = child(node, "allowedValueRange")
     if value_range is not None:
-        minimum = _number(value_range, "minimum", name, url)
-        maximum = _number(value_range, "maximum", name, url)
-        step = _number(value_range, "step", name, url)
+        minimum = _number(value_range("minimum"), "minimum", name, url, warn)
+        maximum = _number(value_range("maximum"), "maximum", name, url, warn)
+        step = _number(value_range("step"), "step", name, url, warn)
         if minimum is not None and maximum is not None and minimum > maximum:
-            _warn(f"state variable {name} has minimum {minimum} > maximum {maximum}: swapped", url)
+            warn(f"state variable {name} has minimum {minimum} > maximum {maximum}: swapped", url)
             minimum, maximum = maximum, minimum
         if step is not None and step <= 0:
-            _warn(f"state variable {name} has step {step}: ignored", url)
+            warn(f"state variable {name} has step {step}: ignored", url)
             step = None
-    send_events = text(node, "@sendEvents")
+    send_events = get("@sendEvents")
     if send_events is None:  # some devices write it as an element
-        send_events = text(node, "sendEventsAttribute")
+        send_events = get("sendEventsAttribute")
     return StateVariableInfo(
         name=name,
         data_type=data_type,
-        default_value=text(node, "defaultValue"),
-        allowed_values=allowed,
+        default_value=get("defaultValue"),
+        allowed_values=allowed or None,
         minimum=minimum,
         maximum=maximum,
         step=step,
-        send_events=_flag(send_events, True, name, "sendEvents", url),
-        multicast=_flag(text(node, "@multicast"), False, name, "multicast", url),
+        send_events=_flag(send_events, True, name, "sendEvents", url, warn),
+        multicast=_flag(get("@multicast"), False, name, "multicast", url, warn),
     )
 
 
-def _number(node: Any, field_name: str, variable: str, url: str) -> Optional[Number]:
+def _number(
+    written: Optional[str], field_name: str, variable: str, url: str, warn: Warn
+) -> Optional[Number]:
     """An allowedValueRange bound: int when written as one, else float; garbage is None."""
-    written = text(node, field_name)
     if not written:
         return None
     try:
@@ -378,17 +582,19 @@ def _number(node: Any, field_name: str, variable: str, url: str) -> Optional[Num
                 return number
     except ValueError:  # more digits than int() accepts
         pass
-    _warn(f"state variable {variable}: {field_name} {written[:40]!r} is not a number; ignored", url)
+    warn(f"state variable {variable}: {field_name} {written[:40]!r} is not a number; ignored", url)
     return None
 
 
-def _flag(written: Optional[str], default: bool, variable: str, what: str, url: str) -> bool:
+def _flag(
+    written: Optional[str], default: bool, variable: str, what: str, url: str, warn: Warn
+) -> bool:
     if written is None:
         return default
     word = written.strip().lower()
     if word in TRUE_WORDS or word in FALSE_WORDS:
         return word in TRUE_WORDS
-    _warn(
+    warn(
         f"state variable {variable}: {what}={written[:40]!r} is not yes/no; "
         f"read as {'yes' if default else 'no'}",
         url,

@@ -355,7 +355,8 @@ class Service(_ItemsAsAttributes):
         self.name, self.version = _short_type(info.service_type)
         self._lock = threading.Lock()
         self._scpd: Optional[ScpdInfo] = None
-        self._actions: Optional[Mapping[str, Action]] = None
+        self._built: Dict[str, Action] = {}  # by name, as they are first used
+        self._actions: Optional[Mapping[str, Action]] = None  # all of them, once listed
 
     @property
     def service_type(self) -> str:
@@ -382,22 +383,28 @@ class Service(_ItemsAsAttributes):
         """The absolute SCPDURL."""
         return self.info.scpd_url
 
-    def _load(self) -> Mapping[str, Action]:
-        actions = self._actions
-        if actions is not None:
-            return actions
+    def _load(self) -> ScpdInfo:
+        """The parsed SCPD, fetched (or taken from the device's documents) on first use."""
+        scpd = self._scpd
+        if scpd is not None:
+            return scpd
         with self._lock:
-            if self._actions is None:
+            if self._scpd is None:
                 if not self.scpd_url:
                     raise DescriptionError(f"service {self.service_type} has no SCPDURL")
-                scpd = self._stored_scpd() or self._fetch_scpd()
-                actions = {
-                    name: Action(self, info, scpd.state_variables)
-                    for name, info in scpd.actions.items()
-                }
-                self._scpd = scpd  # before _actions: readers test _actions without the lock
-                self._actions = MappingProxyType(actions)
-            return self._actions
+                self._scpd = self._stored_scpd() or self._fetch_scpd()
+            return self._scpd
+
+    def _action(self, info: ActionInfo, variables: Mapping[str, StateVariableInfo]) -> Action:
+        """The :class:`Action` for *info*, built on first use: a first call builds only its
+        own action (and a warning about an action comes when that action is used)."""
+        action = self._built.get(info.name)
+        if action is None:
+            with self._lock:
+                action = self._built.get(info.name)
+                if action is None:
+                    action = self._built[info.name] = Action(self, info, variables)
+        return action
 
     def _stored_scpd(self) -> Optional[ScpdInfo]:
         """The SCPD from the device's :class:`Documents`, if it has it and it still parses."""
@@ -422,15 +429,19 @@ class Service(_ItemsAsAttributes):
 
     @property
     def actions(self) -> Mapping[str, Action]:
-        """The actions by name (read-only); fetches the SCPD on first use."""
-        return self._load()
+        """The actions by name (read-only), in SCPD order; fetches the SCPD on first use."""
+        actions = self._actions
+        if actions is None:
+            scpd = self._load()
+            variables = scpd.state_variables
+            built = {name: self._action(info, variables) for name, info in scpd.actions.items()}
+            actions = self._actions = MappingProxyType(built)
+        return actions
 
     @property
     def state_variables(self) -> Mapping[str, StateVariableInfo]:
         """The state variables by name (read-only); fetches the SCPD on first use."""
-        self._load()
-        scpd = self._scpd  # set by _load, before the actions
-        return scpd.state_variables if scpd is not None else MappingProxyType({})
+        return self._load().state_variables
 
     def subscribe(
         self,
@@ -486,18 +497,19 @@ class Service(_ItemsAsAttributes):
             return MappingProxyType({})
 
     def __getitem__(self, name: str) -> Action:
-        actions = self._load()
-        try:
-            return actions[name]
-        except KeyError:
-            raise KeyError(
-                f"{self.name} has no action {name!r}; it has: {', '.join(actions)}"
-            ) from None
+        action = self._built.get(name)
+        if action is not None:
+            return action
+        scpd = self._load()
+        info = scpd.actions.get(name)
+        if info is None:
+            raise KeyError(f"{self.name} has no action {name!r}; it has: {', '.join(scpd.actions)}")
+        return self._action(info, scpd.state_variables)
 
     def __dir__(self) -> List[str]:
         names = list(super().__dir__())
         try:
-            names += list(self._load())
+            names += list(self._load().actions)
         except Exception as exc:  # completion must never raise
             log.debug("dir(%r): SCPD unavailable: %s", self, exc)
         return names
