@@ -12,6 +12,7 @@ import sys
 import warnings
 from types import FrameType, MappingProxyType
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -37,7 +38,7 @@ from ._lexical import (
     XML_WHITESPACE,
     canonical_type,
 )
-from ._reader import Node, Schema, read
+from ._reader import Family, Node, Schema, Unusual, first_text
 from ._records import (
     ActionInfo,
     ArgumentInfo,
@@ -50,7 +51,10 @@ from ._records import (
 )
 from ._xml import child, children, parse_xml, text
 
-__all__ = ["parse_device", "parse_scpd", "MAX_DEVICE_DEPTH"]
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
+
+__all__ = ["parse_device", "parse_scpd", "index_scpd", "ScpdIndex", "MAX_DEVICE_DEPTH"]
 
 #: Embedded devices nested deeper than this are refused (real trees are 2 or 3 levels deep).
 MAX_DEVICE_DEPTH = 16
@@ -79,11 +83,11 @@ def parse_device(data: bytes, location: str) -> DeviceInfo:
         :data:`MAX_DEVICE_DEPTH` levels deep).
     """
     if isinstance(data, bytes):
-        root = read(data, "root", _DEVICE_SCHEMAS)
+        root = DESCRIPTION.read(data)
         if root is not None:
             try:
                 return _fast_root(root, location)
-            except _Unusual:
+            except Unusual:
                 pass
     return _lenient_root(_document(data, location, "root"), location)
 
@@ -102,11 +106,11 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
         element, e.g. the device description served again).
     """
     if isinstance(data, bytes):
-        scpd = read(data, "scpd", _SCPD_SCHEMAS)
+        scpd = SCPD.read(data)
         if scpd is not None:
             try:
                 return _fast_scpd(scpd, url)
-            except _Unusual:
+            except Unusual:
                 pass
     return _lenient_scpd(_document(data, url, "scpd"), url)
 
@@ -136,49 +140,52 @@ _DEVICE_FIELDS = frozenset(
         "presentationURL",
     )
 )
-_DEVICE_SCHEMAS = {
-    "root": Schema(
-        frozenset(("URLBase",)), records={"device": "device", "specVersion": "specVersion"}
-    ),
-    "specVersion": Schema(frozenset(("major", "minor"))),
-    "device": Schema(
-        _DEVICE_FIELDS,
-        lists={
-            "iconList": ("icon", "icon"),
-            "serviceList": ("service", "service"),
-            "deviceList": ("device", "device"),
-        },
-    ),
-    "icon": Schema(frozenset(("mimetype", "width", "height", "depth", "url"))),
-    "service": Schema(
-        frozenset(("serviceType", "serviceId", "SCPDURL", "controlURL", "eventSubURL"))
-    ),
-}
-_SCPD_SCHEMAS = {
-    "scpd": Schema(
-        lists={
-            "actionList": ("action", "action"),
-            "serviceStateTable": ("stateVariable", "stateVariable"),
-        }
-    ),
-    "action": Schema(frozenset(("name",)), lists={"argumentList": ("argument", "argument")}),
-    "argument": Schema(frozenset(("name", "direction", "relatedStateVariable", "retval"))),
-    "stateVariable": Schema(
-        frozenset(("name", "dataType", "defaultValue", "sendEventsAttribute")),
-        lists={"allowedValueList": ("allowedValue", "")},
-        records={"allowedValueRange": "allowedValueRange"},
-        attributes=True,
-    ),
-    "allowedValueRange": Schema(frozenset(("minimum", "maximum", "step"))),
-}
-
-
-class _Unusual(Exception):
-    """The fast path met something to warn about: the lenient path takes over."""
+DESCRIPTION = Family(
+    "root",
+    {
+        "root": Schema(
+            frozenset(("URLBase",)), records={"device": "device", "specVersion": "specVersion"}
+        ),
+        "specVersion": Schema(frozenset(("major", "minor"))),
+        "device": Schema(
+            _DEVICE_FIELDS,
+            lists={
+                "iconList": ("icon", "icon"),
+                "serviceList": ("service", "service"),
+                "deviceList": ("device", "device"),
+            },
+        ),
+        "icon": Schema(frozenset(("mimetype", "width", "height", "depth", "url"))),
+        "service": Schema(
+            frozenset(("serviceType", "serviceId", "SCPDURL", "controlURL", "eventSubURL"))
+        ),
+    },
+)
+SCPD = Family(
+    "scpd",
+    {
+        "scpd": Schema(
+            lists={
+                "actionList": ("action", "action"),
+                "serviceStateTable": ("stateVariable", "stateVariable"),
+            }
+        ),
+        "action": Schema(frozenset(("name",)), lists={"argumentList": ("argument", "argument")}),
+        "argument": Schema(frozenset(("name", "direction", "relatedStateVariable", "retval"))),
+        "stateVariable": Schema(
+            frozenset(("name", "dataType", "defaultValue", "sendEventsAttribute")),
+            lists={"allowedValueList": ("allowedValue", "")},
+            records={"allowedValueRange": "allowedValueRange"},
+            attributes=True,
+        ),
+        "allowedValueRange": Schema(frozenset(("minimum", "maximum", "step"))),
+    },
+)
 
 
 def _unusual(message: str, url: str) -> NoReturn:
-    raise _Unusual(message)
+    """The fast path's ``warn``: met something to warn about, it hands the document on."""
+    raise Unusual(message)
 
 
 def _nodes(node: Node, kind: str) -> List[Node]:
@@ -187,8 +194,8 @@ def _nodes(node: Node, kind: str) -> List[Node]:
 
 def _fast_root(root: Node, location: str) -> DeviceInfo:
     devices = _nodes(root, "device")
-    if not devices or not devices[0].names:  # no <device>, or an empty one: lenient decides
-        raise _Unusual("no device")
+    if not devices or devices[0].empty:  # no <device>, or an empty one: the lenient decides
+        raise Unusual("no device")
     get = root.fields.get
     base = _base_url(get, location, _unusual)
     spec = _nodes(root, "specVersion")
@@ -200,11 +207,11 @@ def _fast_device(
     node: Node, base: str, url: str, depth: int, spec_version: Optional[Tuple[int, int]] = None
 ) -> DeviceInfo:
     if depth > MAX_DEVICE_DEPTH:
-        raise _Unusual("too deep")
+        raise Unusual("too deep")
     embedded = []
     for sub in _nodes(node, "device"):
-        if not sub.names:
-            raise _Unusual("an empty embedded device")
+        if sub.empty:
+            raise Unusual("an empty embedded device")
         embedded.append(_fast_device(sub, base, url, depth + 1))
     get = node.fields.get
     icons = [_icon(icon.fields.get, base, url, _unusual) for icon in _nodes(node, "icon")]
@@ -216,29 +223,87 @@ def _fast_device(
 
 
 def _fast_scpd(scpd: Node, url: str) -> ScpdInfo:
-    actions = []
-    for action in _nodes(scpd, "action"):
-        get = action.fields.get
-        name = _name(get("name"))
-        arguments = [
-            _argument(arg.fields.get, "retval" in arg.fields, name, url, _unusual)
-            for arg in (_nodes(action, "argument") if name else ())
-        ]
-        actions.append(_action(name, arguments, url, _unusual))
-    variables = []
-    for variable in _nodes(scpd, "stateVariable"):
-        values = variable.items.get("allowedValue")
-        ranges = _nodes(variable, "allowedValueRange")
-        variables.append(
-            _variable(
-                variable.fields.get,
-                None if values is None else tuple(values),  # type: ignore[arg-type]
-                ranges[0].fields.get if ranges else None,
-                url,
-                _unusual,
-            )
-        )
+    actions = [_fast_action(action, url) for action in _nodes(scpd, "action")]
+    variables = [_fast_variable(variable, url) for variable in _nodes(scpd, "stateVariable")]
     return _scpd(actions, variables, url, _unusual)
+
+
+def _fast_action(action: Node, url: str) -> Optional[ActionInfo]:
+    name = _name(action.fields.get("name"))
+    arguments = [
+        _argument(arg.fields.get, "retval" in arg.fields, name, url, _unusual)
+        for arg in (_nodes(action, "argument") if name else ())
+    ]
+    return _action(name, arguments, url, _unusual)
+
+
+def _fast_variable(variable: Node, url: str) -> Optional[StateVariableInfo]:
+    values = variable.items.get("allowedValue")
+    ranges = _nodes(variable, "allowedValueRange")
+    return _variable(
+        variable.fields.get,
+        None if values is None else tuple(values),  # type: ignore[arg-type]
+        ranges[0].fields.get if ranges else None,
+        url,
+        _unusual,
+    )
+
+
+class ScpdIndex:
+    """An SCPD read by the fast path, its records built one at a time on first use.
+
+    What a first call needs is an action and the state variables of its arguments: the
+    whole document is parsed (by expat, in C) and its actions and state variables are
+    found by name, but only those asked for are read into records. A record that is not
+    plain raises :class:`~upnpy._reader.Unusual`: then :func:`parse_scpd` reads the whole
+    document, and warns about what it tolerates.
+
+    :raises Unusual: from the constructor, for actions or state variables without a name
+        or with one that repeats.
+    """
+
+    def __init__(self, top: Element, url: str) -> None:
+        self.url = url
+        self._top = top
+        #: the action elements by name, in document order
+        self.actions = _named(SCPD.items(top, "action"))
+        self._variables: Optional[Dict[str, Element]] = None
+
+    def action(self, name: str) -> Optional[ActionInfo]:
+        """The action called *name*, or ``None`` when the SCPD has none."""
+        element = self.actions.get(name)
+        return None if element is None else _fast_action(SCPD.fill(element, "action"), self.url)
+
+    def variable(self, name: str) -> Optional[StateVariableInfo]:
+        """The state variable called *name*, or ``None`` when the SCPD has none."""
+        if self._variables is None:
+            self._variables = _named(SCPD.items(self._top, "stateVariable"))
+        element = self._variables.get(name)
+        if element is None:
+            return None
+        return _fast_variable(SCPD.fill(element, "stateVariable"), self.url)
+
+
+def index_scpd(data: bytes, url: str) -> Optional[ScpdIndex]:
+    """The :class:`ScpdIndex` of a plain SCPD, or ``None`` (then :func:`parse_scpd` it)."""
+    top = SCPD.document(data) if isinstance(data, bytes) else None
+    if top is None:
+        return None
+    try:
+        return ScpdIndex(top, url)
+    except Unusual:
+        return None
+
+
+def _named(elements: Iterable[Element]) -> Dict[str, Element]:
+    """Elements by their ``<name>``; a missing or repeated one is for the full parse."""
+    named: Dict[str, Element] = {}
+    for element in elements:
+        name = _name(first_text(element, "name"))
+        if not name or name in named:
+            raise Unusual(f"an action or state variable named {name!r}")
+        named[name] = element
+    return named
 
 
 def _lenient_root(root: Any, location: str) -> DeviceInfo:

@@ -31,9 +31,10 @@ from typing import (
 )
 
 from . import _datatypes, _http, _soap
-from ._description import parse_device, parse_scpd
+from ._description import ScpdIndex, index_scpd, parse_device, parse_scpd
 from ._exceptions import DescriptionError, UPnPError, UPnPWarning
 from ._gena import DEFAULT_DURATION
+from ._reader import Unusual
 from ._records import (
     ActionInfo,
     ArgumentInfo,
@@ -355,6 +356,12 @@ class Service(_ItemsAsAttributes):
         self.name, self.version = _short_type(info.service_type)
         self._lock = threading.Lock()
         self._scpd: Optional[ScpdInfo] = None
+        # The SCPD before it is read whole: its bytes, whether the device's documents have
+        # them, and its index (the first call's fast path) once made.
+        self._data: Optional[bytes] = None
+        self._stored = False
+        self._index: Optional[ScpdIndex] = None
+        self._indexed = False
         self._built: Dict[str, Action] = {}  # by name, as they are first used
         self._actions: Optional[Mapping[str, Action]] = None  # all of them, once listed
 
@@ -390,10 +397,36 @@ class Service(_ItemsAsAttributes):
             return scpd
         with self._lock:
             if self._scpd is None:
-                if not self.scpd_url:
-                    raise DescriptionError(f"service {self.service_type} has no SCPDURL")
-                self._scpd = self._stored_scpd() or self._fetch_scpd()
+                self._scpd = self._parsed()
+                self._data = self._index = None  # read: no longer needed
             return self._scpd
+
+    def _first(self, name: str) -> Optional[Action]:
+        """The action *name* read alone, with the state variables of its arguments, from a
+        plain SCPD (:class:`~upnpy._description.ScpdIndex`): what a first call needs. ``None``
+        when the SCPD is not plain or has no such action: then it is read whole."""
+        with self._lock:
+            if self._scpd is not None:
+                return None
+            if not self._indexed:
+                self._indexed = True
+                self._index = index_scpd(self._document(), self.scpd_url)
+                if self._index is not None:
+                    self._keep()
+            index = self._index
+            try:
+                info = index.action(name) if index is not None else None
+                if index is None or info is None:
+                    return None
+                variables = {}
+                for arg in info.arguments:
+                    variable = index.variable(arg.related_state_variable)
+                    if variable is not None:
+                        variables[variable.name] = variable
+            except Unusual:  # parse_scpd reads it, and warns about what it tolerates
+                return None
+            action = self._built[name] = Action(self, info, variables)
+            return action
 
     def _action(self, info: ActionInfo, variables: Mapping[str, StateVariableInfo]) -> Action:
         """The :class:`Action` for *info*, built on first use: a first call builds only its
@@ -406,26 +439,44 @@ class Service(_ItemsAsAttributes):
                     action = self._built[info.name] = Action(self, info, variables)
         return action
 
-    def _stored_scpd(self) -> Optional[ScpdInfo]:
-        """The SCPD from the device's :class:`Documents`, if it has it and it still parses."""
-        documents = self.device._documents
-        data = documents.get(self.scpd_url) if documents is not None else None
-        if data is None:
-            return None
-        try:
-            return parse_scpd(data, self.scpd_url)
-        except DescriptionError as exc:
-            log.info("stored SCPD of %s not used: %s", self.service_type, exc)
-            return None
+    def _document(self) -> bytes:
+        """The SCPD's bytes, with the lock held: the device's stored copy, else fetched."""
+        if self._data is None:
+            if not self.scpd_url:
+                raise DescriptionError(f"service {self.service_type} has no SCPDURL")
+            documents = self.device._documents
+            stored = documents.get(self.scpd_url) if documents is not None else None
+            self._stored = stored is not None
+            self._data = stored if stored is not None else self._fetch()
+        return self._data
 
-    def _fetch_scpd(self) -> ScpdInfo:
+    def _fetch(self) -> bytes:
         device = self.device
-        url = self.scpd_url
-        data = fetch(device._transport, url, timeout=device._timeout, limit=MAX_DESCRIPTION)
-        scpd = parse_scpd(data, url)
-        if device._documents is not None:
-            device._documents.put(url, data)
+        return fetch(
+            device._transport, self.scpd_url, timeout=device._timeout, limit=MAX_DESCRIPTION
+        )
+
+    def _parsed(self) -> ScpdInfo:
+        """The whole SCPD, with the lock held; a stored copy that no longer parses is fetched."""
+        data = self._document()
+        try:
+            scpd = parse_scpd(data, self.scpd_url)
+        except DescriptionError as exc:
+            if not self._stored:
+                raise
+            log.info("stored SCPD of %s not used: %s", self.service_type, exc)
+            self._stored, data = False, self._fetch()
+            self._data = data
+            scpd = parse_scpd(data, self.scpd_url)
+        self._keep()
         return scpd
+
+    def _keep(self) -> None:
+        """Hand an SCPD just fetched, and read, to the device's documents (the cache)."""
+        documents = self.device._documents
+        if not self._stored and self._data is not None and documents is not None:
+            documents.put(self.scpd_url, self._data)
+            self._stored = True
 
     @property
     def actions(self) -> Mapping[str, Action]:
@@ -500,6 +551,10 @@ class Service(_ItemsAsAttributes):
         action = self._built.get(name)
         if action is not None:
             return action
+        if self._scpd is None:
+            action = self._first(name)
+            if action is not None:
+                return action
         scpd = self._load()
         info = scpd.actions.get(name)
         if info is None:

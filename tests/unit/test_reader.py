@@ -17,8 +17,9 @@ import pytest
 from test_corpus import LOCATION, data_of, manifest
 
 from upnpy import _description
-from upnpy._exceptions import UPnPError
-from upnpy._reader import MAX_DEPTH, read
+from upnpy._exceptions import UPnPError, UPnPWarning
+from upnpy._reader import MAX_DEPTH, Unusual
+from upnpy._records import ScpdInfo
 
 DATA = Path(__file__).resolve().parent / "data"
 SCPD_URL = "http://127.0.0.1:49152/scpd.xml"
@@ -32,16 +33,16 @@ def kind_of(data: bytes) -> str:
 def fast(kind: str, data: bytes, url: str) -> Optional[Any]:
     """The fast path's record, or ``None`` when it hands the document on."""
     if kind == "root":
-        node = read(data, "root", _description._DEVICE_SCHEMAS)
+        node = _description.DESCRIPTION.read(data)
         build: Callable[[Any, str], Any] = _description._fast_root
     else:
-        node = read(data, "scpd", _description._SCPD_SCHEMAS)
+        node = _description.SCPD.read(data)
         build = _description._fast_scpd
     if node is None:
         return None
     try:
         return build(node, url)
-    except _description._Unusual:
+    except Unusual:
         return None
 
 
@@ -169,3 +170,92 @@ def test_local_names_and_first_occurrences_as_in_the_lenient_parser() -> None:
     )
     got = fast("root", data, LOCATION)
     assert got is not None and got.services[0].control_url == "http://127.0.0.1:49152/c"
+
+
+# -- the first call's index: one action and its state variables, read alone -----------------
+
+
+@pytest.mark.parametrize(("kind", "data", "url"), [p for p in documents() if p.values[0] == "scpd"])
+def test_index_agrees_with_the_full_parse(kind: str, data: bytes, url: str) -> None:
+    index = _description.index_scpd(data, url)
+    if index is None:
+        return  # the full parse reads it
+    full, _ = lenient(kind, data, url)
+    assert isinstance(full, ScpdInfo)
+    assert list(index.actions) == list(full.actions)  # no action is missing, none is extra
+    for name in index.actions:
+        try:
+            action = index.action(name)
+        except Unusual:  # parse_scpd reads it (and warns)
+            continue
+        assert action == full.actions[name]
+        for argument in action.arguments if action else ():
+            try:
+                variable = index.variable(argument.related_state_variable)
+            except Unusual:
+                continue
+            assert variable == full.state_variables.get(argument.related_state_variable)
+
+
+def test_every_lab_scpd_is_indexed() -> None:
+    for path in LAB:
+        data = path.read_bytes()
+        if kind_of(data) == "scpd":
+            index = _description.index_scpd(data, SCPD_URL)
+            assert index is not None and index.actions, path.name
+            assert all(index.action(name) is not None for name in index.actions)
+
+
+QUIRKY = b"""<?xml version="1.0"?>
+<scpd xmlns="urn:schemas-upnp-org:service-1-0"><actionList>
+<action><name>Good</name><argumentList><argument><name>Level</name><direction>out</direction>
+<relatedStateVariable>Level</relatedStateVariable></argument></argumentList></action>
+<action><name>Odd</name><argumentList><argument><name>X</name><direction>sideways</direction>
+<relatedStateVariable>Level</relatedStateVariable></argument></argumentList></action>
+</actionList><serviceStateTable><stateVariable sendEvents="no"><name>Level</name>
+<dataType>ui1</dataType></stateVariable><stateVariable><name>Unknown</name>
+<dataType>quaternion</dataType></stateVariable></serviceStateTable></scpd>"""
+
+
+def test_a_first_call_reads_its_own_action_and_warnings_come_with_the_rest() -> None:
+    from fakes import SWITCH, FakeDevice, light_description
+
+    import upnpy
+
+    fake = FakeDevice({"/desc.xml": light_description("uuid:quirky"), "/scpd.xml": QUIRKY})
+    fake.answer("/ctl", SWITCH, "Good", [("Level", "7")])
+    try:
+        with upnpy.Device(fake.url + "/desc.xml") as device:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                assert device.SwitchPower.Good() == {"Level": 7}
+            assert caught == []  # the used action is plain; the odd one is not read yet
+            with pytest.warns(UPnPWarning) as listed:
+                assert list(device.SwitchPower.actions) == ["Good", "Odd"]
+            messages = " ".join(str(w.message) for w in listed)
+            assert "sideways" in messages and "quaternion" in messages
+            assert device.SwitchPower.Good() == {"Level": 7}  # the same action object
+            assert device.SwitchPower["Good"] is device.SwitchPower.actions["Good"]
+        assert len(fake.gets("/scpd.xml")) == 1  # fetched once for both readings
+    finally:
+        fake.close()
+
+
+def test_a_first_call_of_an_odd_action_reads_the_whole_scpd() -> None:
+    from fakes import SWITCH, FakeDevice, light_description
+
+    import upnpy
+
+    fake = FakeDevice({"/desc.xml": light_description("uuid:quirky"), "/scpd.xml": QUIRKY})
+    fake.answer("/ctl", SWITCH, "Odd", [])
+    try:
+        with upnpy.Device(fake.url + "/desc.xml") as device:
+            with pytest.warns(UPnPWarning) as caught:
+                action = device.SwitchPower.Odd
+            messages = " ".join(str(w.message) for w in caught)
+            assert "sideways" in messages and "quaternion" in messages  # the whole SCPD's
+            assert [arg.direction for arg in action.in_arguments] == ["in"]
+            with pytest.raises(AttributeError, match="has no action 'Missing'"):
+                device.SwitchPower.Missing  # noqa: B018
+    finally:
+        fake.close()
