@@ -12,8 +12,11 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional, Tuple
+from urllib.parse import urljoin
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_corpus import LOCATION, data_of, manifest
 
 from upnpy import _description
@@ -259,3 +262,32 @@ def test_a_first_call_of_an_odd_action_reads_the_whole_scpd() -> None:
                 device.SwitchPower.Missing  # noqa: B018
     finally:
         fake.close()
+
+
+# -- URLs: the shortcut for "/path" on a plain base is what urljoin gives ---------------------
+
+_URL_TEXT = st.text(alphabet="/.:?#@[]%\\ \t-_~aZ09é\x7f", max_size=14)
+
+
+@given(
+    scheme=st.sampled_from(["http", "HTTP", "https", "ftp", ""]),
+    host=st.sampled_from(["h", "h:80", "u:p@h:5", "[::1]:5", "[::1", "é", "h\t", ""]),
+    path=_URL_TEXT,
+    ref=st.one_of(_URL_TEXT, _URL_TEXT.map(lambda text: "/" + text)),
+)
+@settings(max_examples=400, deadline=None)
+def test_joining_a_url_is_urljoin(scheme: str, host: str, path: str, ref: str) -> None:
+    base = f"{scheme}://{host}{path}" if scheme else host + path
+    try:
+        want = urljoin(base, ref)
+    except ValueError:
+        want = "refused"
+
+    def refused(message: str, url: str) -> None:
+        raise ValueError(message)
+
+    try:
+        got = _description._join(base, ref, "", refused)
+    except ValueError:
+        got = "refused"
+    assert got == want
