@@ -1,32 +1,44 @@
 """upnpy's benchmark on the lab of real devices: latency and discovery next to a raw-socket floor.
 
 Run by ``make bench`` inside the lab's client namespace (``lab/lab.sh run``, with a crowd of
-media servers: ``UPNPY_LAB_CROWD=30``). It measures, for each lab device:
+media servers: ``UPNPY_LAB_CROWD=30``). Whether each device keeps connections alive is read
+first from its own answers (floor.probe_keep_alive: HTTP/1.1, no ``Connection: close``, one
+socket carrying its description, its SCPD and the action twice). Then it measures, for each
+lab device:
 
 - per-call latency: the median of many sequential calls after a warm-up, for the raw-socket
-  floor (prebuilt request bytes, a new TCP connection per call), upnpy (one ``Device``), and
-  the peers when installed (the ``bench`` extra: upnpclient, async-upnp-client with one reused
-  aiohttp session, timed inside one event loop). Clients take turns in rounds, so that the
-  machine's drifts hit them alike;
-- description URL → first completed action, fresh objects each run (the floor: raw GET of the
-  description, raw GET of the SCPD, raw POST of the action);
+  floors (prebuilt request bytes; a new TCP connection per call, and, where the device keeps
+  connections, one connection kept alive), upnpy (one ``Device``), and the peers when installed
+  (the ``bench`` extra: upnpclient, async-upnp-client with one reused aiohttp session, timed
+  inside one event loop). Clients take turns in rounds, so that the machine's drifts hit them
+  alike;
+- description URL → first completed action, fresh objects each run (the floors: raw GET of the
+  description, raw GET of the SCPD, raw POST of the action; on three connections, and on one
+  where the device keeps connections);
 - ``upnpy.discover(st=<device type>, limit=1)`` until it returns the device, next to one plain
   UDP M-SEARCH → first answer → raw GET of its LOCATION (and the peers' own discovery calls);
 
 and once: the second ``discover(st=IGD:2, limit=1, cache=...)`` next to a raw GET of the cached
 LOCATION (``bench/cache.py``, issue 11's ≤ 10 ms), the cost of ``import upnpy`` against
-``import requests``, and how many of the crowd's
+``import requests`` (``bench/imports.py``: upnpy byte-compiled as at install first, then checked
+to compile nothing at import), and how many of the crowd's
 media servers one ``upnpy.discover(..., timeout=3)`` finds; then discovery at scale: for N
 emulated devices (30, 300, 2000: one lab/responder.py in the lab's ``P-crowd`` namespace), a raw
 M-SEARCH's count and ``upnpy.discover()`` in a child under ``ulimit -n 1024`` — devices found,
-wall time, the client's own cost past the last answer, peak memory (``bench.py scale`` runs
-this section alone). It prints tables with the targets
-of issue 5 (PASS/MISS) and writes every figure as JSON to ``$UPNPY_LAB/bench.json`` and
-``bench/last.json``. A benchmark, not a test: nothing is asserted; every loop is bounded.
+wall time, the client's own cost past the last answer, peak memory.
+
+The latency section's headline is issue 13's: per call and for the first call, each client's
+median, its overhead above the floor that counts (the keep-alive floor where the device keeps
+connections, else the new-connection floor) in µs, and its ratio to that floor. It prints tables
+with the targets of issues 13 and 5 (PASS/MISS) and writes every figure as JSON to
+``$UPNPY_LAB/bench.json`` and ``bench/last.json``. ``bench.py latency`` measures per-call,
+first-call and import cost alone (JSON: ``$UPNPY_LAB/bench-latency.json``); ``bench.py scale``
+discovery at scale alone. A benchmark, not a test: nothing is asserted; every loop is bounded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gc
 import json
@@ -42,8 +54,10 @@ from urllib.parse import urlsplit
 
 import cache
 import floor
+import imports
 import peers
 from peers import Target, clock
+from text import Verdicts, attempt, ms, ratio, say, summary, table, us
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -60,74 +74,24 @@ FIRST_RUNS = 15  # URL → first action, per client
 DISCOVER_RUNS = 15  # upnpy.discover(limit=1) and its floor, per device type
 PEER_DISCOVER_RUNS = 2  # the peers' discovery waits out its timeout: a few runs only
 DISCOVER_TIMEOUT = 2.0  # upnpy's default; also given to the peers
-IMPORT_RUNS = 25
 CROWD_RUNS = 5
 CROWD_TIMEOUT = 3.0
 MEDIA_SERVER = "urn:schemas-upnp-org:device:MediaServer:1"
+
+#: The floors' client names (peers.Floor, peers.KeepAliveFloor).
+NEW = peers.Floor.name
+KEPT = peers.KeepAliveFloor.name
 
 # Issue 5's targets.
 MAX_FLOOR_RATIO = 2.0
 MAX_PEER_RATIO = 0.8
 MAX_FIRST_CALL_GW = 0.020
 MAX_DISCOVER_GW = 0.050
-MAX_IMPORT_RATIO = 1.2
-
-
-def say(message: str) -> None:
-    print(f"bench: {message}", file=sys.stderr, flush=True)
-
-
-def ms(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "—"
-    value = seconds * 1e3
-    return (
-        f"{value:.2f} ms"
-        if value < 10
-        else f"{value:.1f} ms"
-        if value < 1000
-        else f"{value:.0f} ms"
-    )
-
-
-def ratio(value: Optional[float]) -> str:
-    return "—" if value is None else f"{value:.2f}×"
-
-
-def verdict(ok: Optional[bool]) -> str:
-    return "n/a" if ok is None else "PASS" if ok else "MISS"
-
-
-def summary(samples: Sequence[float]) -> Dict[str, Any]:
-    ordered = sorted(samples)
-    n = len(ordered)
-    return {
-        "n": n,
-        "median": statistics.median(ordered),
-        "p10": ordered[int(0.1 * (n - 1))],
-        "p90": ordered[int(0.9 * (n - 1))],
-        "min": ordered[0],
-    }
-
-
-def attempt(what: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Return ``fn(*args)``; on an exception, say so and return ``{"error": ...}``."""
-    try:
-        return fn(*args)
-    except Exception as exc:  # a benchmark reports a failing client and goes on
-        say(f"{what}: {type(exc).__name__}: {exc}")
-        return {"error": f"{type(exc).__name__}: {exc}"}
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
-
-    return "\n".join(
-        [fmt(headers), "  ".join("-" * w for w in widths), *(fmt(row) for row in rows)]
-    )
+# Issue 13's: per call, overhead above the floor (seconds) and share of the best peer's; first
+# call, ratio to the floor.
+MAX_OVERHEAD = 50e-6
+MAX_PEER_OVERHEAD_SHARE = 0.5
+MAX_FIRST_CALL_RATIO = 2.0
 
 
 # --- the lab -------------------------------------------------------------------------------
@@ -145,60 +109,75 @@ def check_namespace() -> None:
         sys.exit(f"bench: must run inside the lab namespace {wanted}, not {here or 'the host'}")
 
 
+#: key: (label, the variable of its description URL, device type, service type, action, an
+#: out-argument of the answer).
+DEVICES: Dict[str, Tuple[str, str, str, str, str, str]] = {
+    "light": (
+        "GUPnP light SwitchPower.GetStatus",
+        "UPNPY_LAB_LIGHT_URL",
+        "urn:schemas-upnp-org:device:DimmableLight:1",
+        "urn:schemas-upnp-org:service:SwitchPower:1",
+        "GetStatus",
+        "ResultStatus",
+    ),
+    "dms": (
+        "minidlna ContentDirectory.GetSystemUpdateID",
+        "UPNPY_LAB_DMS_URL",
+        MEDIA_SERVER,
+        "urn:schemas-upnp-org:service:ContentDirectory:1",
+        "GetSystemUpdateID",
+        "Id",
+    ),
+    "gw": (
+        "miniupnpd WANIPConnection.GetExternalIPAddress",
+        "UPNPY_LAB_GW_URL",
+        "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+        "urn:schemas-upnp-org:service:WANIPConnection:2",
+        "GetExternalIPAddress",
+        "NewExternalIPAddress",
+    ),
+}
+
+
+def lab_target(key: str) -> Target:
+    """The lab device *key* (of :data:`DEVICES`): its service's URLs read, and whether it keeps
+    connections alive probed."""
+    label, variable, device_type, service_type, action, out = DEVICES[key]
+    url = os.environ[variable]
+    target = Target(
+        key,
+        label,
+        url,
+        device_type,
+        service_type,
+        action,
+        out,
+        floor.find_service(url, service_type),
+    )
+    keeps, note = peers.probe(target)
+    return dataclasses.replace(target, keep_alive=keeps, keep_alive_note=note)
+
+
 def lab_targets() -> List[Target]:
-    env = os.environ
-    specs = [
-        (
-            "light",
-            "GUPnP light SwitchPower.GetStatus",
-            env["UPNPY_LAB_LIGHT_URL"],
-            "urn:schemas-upnp-org:device:DimmableLight:1",
-            "urn:schemas-upnp-org:service:SwitchPower:1",
-            "GetStatus",
-            "ResultStatus",
-        ),
-        (
-            "dms",
-            "minidlna ContentDirectory.GetSystemUpdateID",
-            env["UPNPY_LAB_DMS_URL"],
-            MEDIA_SERVER,
-            "urn:schemas-upnp-org:service:ContentDirectory:1",
-            "GetSystemUpdateID",
-            "Id",
-        ),
-        (
-            "gw",
-            "miniupnpd WANIPConnection.GetExternalIPAddress",
-            env["UPNPY_LAB_GW_URL"],
-            "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
-            "urn:schemas-upnp-org:service:WANIPConnection:2",
-            "GetExternalIPAddress",
-            "NewExternalIPAddress",
-        ),
-    ]
-    return [
-        Target(
-            key,
-            label,
-            url,
-            device_type,
-            service_type,
-            action,
-            out,
-            floor.find_service(url, service_type),
-        )
-        for key, label, url, device_type, service_type, action, out in specs
-    ]
+    return [lab_target(key) for key in DEVICES]
 
 
 # --- measurements --------------------------------------------------------------------------
+
+
+def skipped(client: Any, target: Target) -> Optional[Dict[str, Any]]:
+    """``{"skipped": why}`` when *client* does not apply to *target* (peers.KeepAliveFloor)."""
+    skip = getattr(client, "skip", None)
+    why = skip(target) if skip is not None else None
+    return {"skipped": why} if why else None
 
 
 def measure_per_call(target: Target, clients: list) -> Dict[str, Any]:
     runs: Dict[str, Tuple[Callable[[int], List[float]], int]] = {}
     result: Dict[str, Any] = {}
     for client in clients:
-        run = attempt(f"{client.name} on {target.key}", client.per_call, target)
+        skip = skipped(client, target)
+        run = skip or attempt(f"{client.name} on {target.key}", client.per_call, target)
         if isinstance(run, dict):
             result[client.name] = run
             continue
@@ -236,7 +215,10 @@ def measure_first_call(target: Target, clients: list) -> Dict[str, Any]:
     result: Dict[str, Any] = {}
     samples: Dict[str, List[float]] = {client.name: [] for client in clients}
     for client in clients:  # warm-up: lazy imports, first connections
-        got = attempt(f"{client.name} first call on {target.key}", client.first_call, target)
+        skip = skipped(client, target)
+        got = skip or attempt(
+            f"{client.name} first call on {target.key}", client.first_call, target
+        )
         if isinstance(got, dict):
             result[client.name] = got
     started = time.monotonic()
@@ -319,63 +301,6 @@ def measure_discover(target: Target, peer_clients: list) -> Dict[str, Any]:
             discover_figures([t for t, _ in good], [f for _, f in good]) if good else runs[0]
         )
     return result
-
-
-def measure_import() -> Dict[str, Any]:
-    codes = {
-        "python -c pass": "pass",
-        "import requests": "import requests",
-        "import upnpy": "import upnpy",
-    }
-    samples: Dict[str, List[float]] = {name: [] for name in codes}
-
-    def once(code: str) -> float:
-        t0 = clock()
-        subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, timeout=60)
-        return clock() - t0
-
-    for code in codes.values():  # warm-up: byte code, page cache
-        once(code)
-    for _ in range(IMPORT_RUNS):
-        for name, code in codes.items():
-            samples[name].append(once(code))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    heaviest = attempt("import profile", heaviest_imports)
-    base = medians["python -c pass"]
-    cost_requests = medians["import requests"] - base
-    cost_upnpy = medians["import upnpy"] - base
-    return {
-        "runs": IMPORT_RUNS,
-        "python_pass": base,
-        "requests": cost_requests,
-        "upnpy": cost_upnpy,
-        "ratio": cost_upnpy / cost_requests if cost_requests > 0 else None,
-        "heaviest": heaviest if isinstance(heaviest, list) else [],
-    }
-
-
-def heaviest_imports(count: int = 6) -> List[Dict[str, Any]]:
-    """The modules with the most self time in one ``python -X importtime -c 'import upnpy'``."""
-    err = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import upnpy"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stderr
-    rows = []
-    for line in err.splitlines():
-        parts = line.removeprefix("import time:").split("|")
-        if len(parts) == 3 and parts[0].strip().isdigit():
-            rows.append(
-                {
-                    "module": parts[2].strip(),
-                    "self": int(parts[0]) / 1e6,
-                    "cumulative": int(parts[1]) / 1e6,
-                }
-            )
-    return sorted(rows, key=lambda row: row["self"], reverse=True)[:count]
 
 
 def measure_crowd() -> Dict[str, Any]:
@@ -664,6 +589,8 @@ def report_scale(scale: Dict[str, Any]) -> None:
 
 # --- report --------------------------------------------------------------------------------
 
+Check = Callable[..., str]  # text.Verdicts.check
+
 
 def median_of(figures: Dict[str, Any], name: str) -> Optional[float]:
     entry = figures.get(name)
@@ -674,6 +601,8 @@ def cell(figures: Dict[str, Any], name: str, base: Optional[float] = None) -> st
     entry = figures.get(name)
     if entry is None:
         return "—"
+    if "skipped" in entry:
+        return "n/a"
     if "error" in entry:
         return "error"
     text = ms(entry["median"])
@@ -688,41 +617,170 @@ def found(figures: Dict[str, Any], name: str) -> str:
     return f" [{entry['found']}/{entry['runs']}]" if "runs" in entry else ""
 
 
-def report(
-    results: Dict[str, Any], targets: List[Target], peer_names: List[str]
-) -> List[Dict[str, Any]]:
-    verdicts: List[Dict[str, Any]] = []
+def counting_floor(figures: Dict[str, Any], target: Target) -> Tuple[str, Optional[float]]:
+    """Issue 13's floor: the keep-alive floor where the device keeps connections, else the
+    new-connection floor; ``(its name, its median)``."""
+    kept = median_of(figures, KEPT)
+    if target.keep_alive and kept is not None:
+        return KEPT, kept
+    return NEW, median_of(figures, NEW)
 
-    def check(
-        name: str,
-        figure: Optional[float],
-        limit: float,
-        shown: str,
-        target: str,
-        at_least: bool = False,
-        floor_shown: str = "",
-    ) -> str:
-        """Record one target: *figure* must be ≤ *limit* (≥ with *at_least*)."""
-        ok = None if figure is None else figure >= limit if at_least else figure <= limit
-        verdicts.append(
-            {
-                "target": name,
-                "figure": figure,
-                "limit": limit,
-                "shown": shown,
-                "wanted": target,
-                "pass": ok,
-                "floor": floor_shown,
-            }
-        )
-        return f"{target} {verdict(ok)}"
 
-    print("\nPer-call latency — median of sequential calls after warm-up;", end=" ")
-    print("(×) = ratio to the raw floor")
+def overhead_figures(
+    figures: Dict[str, Any], target: Target, clients: Sequence[str], peer_names: Sequence[str]
+) -> Dict[str, Any]:
+    """Each client's overhead above the floor that counts and ratio to it; the best peer."""
+    name, base = counting_floor(figures, target)
+    overhead: Dict[str, Optional[float]] = {}
+    ratios: Dict[str, Optional[float]] = {}
+    for client in clients:
+        mine = median_of(figures, client)
+        overhead[client] = mine - base if mine is not None and base else None
+        ratios[client] = mine / base if mine is not None and base else None
+    peer_overheads = {p: overhead[p] for p in peer_names if overhead.get(p) is not None}
+    best = min(peer_overheads, key=lambda p: peer_overheads[p] or 0.0) if peer_overheads else None
+    return {
+        "floor": name,
+        "floor_median": base,
+        "keep_alive": target.keep_alive,
+        "keep_alive_note": target.keep_alive_note,
+        "overhead": overhead,
+        "ratio": ratios,
+        "best_peer": best,
+        "best_peer_overhead": peer_overheads.get(best) if best else None,
+    }
+
+
+def client_cell(figures: Dict[str, Any], name: str, issue13: Dict[str, Any]) -> str:
+    """``median +overhead ratio×`` against the floor that counts."""
+    text = cell(figures, name)
+    if issue13["overhead"].get(name) is None:
+        return text
+    return f"{text} {us(issue13['overhead'][name])} {ratio(issue13['ratio'][name])}"
+
+
+def floor_cells(figures: Dict[str, Any], issue13: Dict[str, Any]) -> List[str]:
+    """The two floors' medians, the one that counts marked with ``*``."""
+    return [cell(figures, n) + (" *" if issue13["floor"] == n else "") for n in (NEW, KEPT)]
+
+
+def device_name(target: Target) -> str:
+    return f"{target.key} ({target.label.split(' ')[0]})"
+
+
+def keeps_cell(target: Target) -> str:
+    return "yes" if target.keep_alive else "no"
+
+
+def report_per_call_13(
+    results: Dict[str, Any], targets: List[Target], peer_names: List[str], check: Check
+) -> None:
+    print(
+        "\nPer call (issue 13) — median of sequential calls after warm-up; each client:"
+        " median, overhead above the floor that counts (*), ratio to it"
+    )
+    clients = ["upnpy", *peer_names]
     rows = []
     for target in targets:
         figures = results["per_call"][target.key]
-        base = median_of(figures, "raw floor")
+        issue13 = figures["issue13"] = overhead_figures(figures, target, clients, peer_names)
+        mine = issue13["overhead"].get("upnpy")
+        best = issue13["best_peer_overhead"]
+        floor_shown = f"{ms(issue13['floor_median'])} ({issue13['floor']})"
+        rows.append(
+            [
+                device_name(target),
+                keeps_cell(target),
+                *floor_cells(figures, issue13),
+                *(client_cell(figures, name, issue13) for name in clients),
+                check(
+                    13,
+                    f"per-call {target.key}: upnpy overhead ≤ {us(MAX_OVERHEAD, False)}",
+                    mine,
+                    MAX_OVERHEAD,
+                    us(mine),
+                    f"≤{us(MAX_OVERHEAD, False)}",
+                    floor_shown=floor_shown,
+                ),
+                check(
+                    13,
+                    f"per-call {target.key}: upnpy overhead ≤ ½ best peer's",
+                    None if mine is None or best is None else mine - MAX_PEER_OVERHEAD_SHARE * best,
+                    0.0,
+                    f"{us(mine)} vs {us(best)} ({issue13['best_peer']})",
+                    f"≤½ peer's {us(best)}",
+                    floor_shown=floor_shown,
+                ),
+            ]
+        )
+    headers = ["device", "keeps alive", "floor, new conn.", "floor, keep-alive", *clients]
+    print(table([*headers, "target", "target"], rows))
+    print(
+        "  keeps alive: read from the device's answers (HTTP/1.1, no Connection: close, one"
+        " socket for description, SCPD and two calls); "
+        + "; ".join(f"{t.key}: {t.keep_alive_note}" for t in targets)
+    )
+
+
+def report_first_call_13(
+    results: Dict[str, Any], targets: List[Target], peer_names: List[str], check: Check
+) -> None:
+    print(
+        "\nDescription URL → first completed action (issue 13) — fresh objects each run, median;"
+        " floors: GET description + GET SCPD + POST on 3 connections, or on 1 where the device"
+        " keeps connections (*: the floor that counts)"
+    )
+    clients = ["upnpy", *peer_names]
+    rows = []
+    for target in targets:
+        figures = results["first_call"][target.key]
+        issue13 = figures["issue13"] = overhead_figures(figures, target, clients, peer_names)
+        base = issue13["floor_median"]
+        limit = ms(base * MAX_FIRST_CALL_RATIO) if base else "—"
+        mine = median_of(figures, "upnpy")
+        rows.append(
+            [
+                device_name(target),
+                keeps_cell(target),
+                *floor_cells(figures, issue13),
+                *(client_cell(figures, name, issue13) for name in clients),
+                check(
+                    13,
+                    f"URL → first action {target.key} ≤ {MAX_FIRST_CALL_RATIO:g}× floor",
+                    issue13["ratio"].get("upnpy"),
+                    MAX_FIRST_CALL_RATIO,
+                    f"{ratio(issue13['ratio'].get('upnpy'))} ({ms(mine)})",
+                    f"≤{MAX_FIRST_CALL_RATIO:g}× = {limit}",
+                    floor_shown=f"{ms(base)} ({issue13['floor']})",
+                ),
+                check(
+                    5,
+                    "URL → first action on miniupnpd ≤ 20 ms",
+                    mine,
+                    MAX_FIRST_CALL_GW,
+                    ms(mine),
+                    f"≤ {MAX_FIRST_CALL_GW * 1e3:g} ms",
+                    floor_shown=ms(base),
+                )
+                if target.key == "gw"
+                else "",
+            ]
+        )
+    headers = ["device", "keeps alive", "floor, 3 conn.", "floor, 1 conn.", *clients]
+    print(table([*headers, "target (13)", "target (5)"], rows))
+
+
+def report_per_call_5(
+    results: Dict[str, Any], targets: List[Target], peer_names: List[str], check: Check
+) -> None:
+    print(
+        "\nPer call (issue 5) — against the new-connection floor; (×) = ratio to it;"
+        " upnpy/best peer: ratio of medians"
+    )
+    rows = []
+    for target in targets:
+        figures = results["per_call"][target.key]
+        base = median_of(figures, NEW)
         mine = median_of(figures, "upnpy")
         peer_medians = [m for m in (median_of(figures, p) for p in peer_names) if m]
         best = min(peer_medians) if peer_medians else None
@@ -732,22 +790,23 @@ def report(
             "upnpy/floor": floor_ratio,
             "upnpy/best peer": peer_ratio,
             **{
-                f"{p}/floor": (median_of(figures, p) / base)
+                f"{p}/floor": (median_of(figures, p) or 0.0) / base
                 if median_of(figures, p) and base
                 else None
                 for p in peer_names
             },
         }
-        spread = figures.get("raw floor", {})
+        spread = figures.get(NEW, {})
         rows.append(
             [
-                target.label,
-                cell(figures, "raw floor"),
+                device_name(target),
+                cell(figures, NEW),
                 f"{ms(spread['p10'])}–{ms(spread['p90'])}" if "p10" in spread else "—",
                 cell(figures, "upnpy", base),
                 *(cell(figures, p, base) for p in peer_names),
                 ratio(peer_ratio),
                 check(
+                    5,
                     f"per-call {target.key} ≤ {MAX_FLOOR_RATIO:g}× floor",
                     floor_ratio,
                     MAX_FLOOR_RATIO,
@@ -756,6 +815,7 @@ def report(
                     floor_shown=ms(base),
                 ),
                 check(
+                    5,
                     f"per-call {target.key} ≤ {MAX_PEER_RATIO:g}× best peer",
                     peer_ratio,
                     MAX_PEER_RATIO,
@@ -764,52 +824,13 @@ def report(
                 ),
             ]
         )
-    print(
-        table(
-            [
-                "device / action",
-                "raw floor",
-                "floor p10–p90",
-                "upnpy",
-                *peer_names,
-                "upnpy/best peer",
-                "target",
-                "target",
-            ],
-            rows,
-        )
-    )
+    headers = ["device", "floor, new conn.", "floor p10–p90", "upnpy", *peer_names]
+    print(table([*headers, "upnpy/best peer", "target", "target"], rows))
 
-    print(
-        "\nDescription URL → first completed action — fresh objects each run, median"
-        " (raw floor: GET description + GET SCPD + POST)"
-    )
-    rows = []
-    for target in targets:
-        figures = results["first_call"][target.key]
-        base = median_of(figures, "raw floor")
-        mine = median_of(figures, "upnpy")
-        goal = ""
-        if target.key == "gw":
-            goal = check(
-                "URL → first action on miniupnpd ≤ 20 ms",
-                mine,
-                MAX_FIRST_CALL_GW,
-                ms(mine),
-                f"≤ {MAX_FIRST_CALL_GW * 1e3:g} ms",
-                floor_shown=ms(base),
-            )
-        rows.append(
-            [
-                target.label.split(" ")[0],
-                cell(figures, "raw floor"),
-                cell(figures, "upnpy", base),
-                *(cell(figures, p, base) for p in peer_names),
-                goal,
-            ]
-        )
-    print(table(["device", "raw floor", "upnpy", *peer_names, "target"], rows))
 
+def report_discover(
+    results: Dict[str, Any], targets: List[Target], peer_names: List[str], check: Check
+) -> None:
     print(
         f"\ndiscover(st=<device type>, limit=1) → the device, median of {DISCOVER_RUNS}"
         f" (raw floor: one M-SEARCH, MX 1 → first answer → GET LOCATION;"
@@ -823,6 +844,7 @@ def report(
         goal = ""
         if target.key == "gw":
             goal = check(
+                5,
                 "discover(limit=1) gateway ≤ 50 ms median",
                 mine,
                 MAX_DISCOVER_GW,
@@ -830,7 +852,6 @@ def report(
                 f"≤ {MAX_DISCOVER_GW * 1e3:g} ms",
                 floor_shown=ms(base),
             )
-
         rows.append(
             [
                 target.device_type.split(":")[-2],
@@ -850,70 +871,58 @@ def report(
         " upnpy sends its M-SEARCH 3 times (0.2 s apart), the floor once."
     )
 
-    imports = results["import"]
+
+def report_crowd(crowd: Dict[str, Any], check: Check) -> None:
+    if "error" in crowd:
+        print(f"\nCrowd: {crowd['error']}")
+        return
     print(
-        f"\nImport cost — median of {imports['runs']} runs of `python -c 'import X'`"
-        f" minus `python -c pass` ({ms(imports['python_pass'])})"
+        f"\nCrowd — upnpy.discover(st=MediaServer:1, timeout={CROWD_TIMEOUT:g}) among"
+        f" {crowd['crowd']} crowd servers + the lab's minidlna, {len(crowd['runs'])} runs"
     )
     goal = check(
-        "import upnpy ≤ 1.2× import requests",
-        imports["ratio"],
-        MAX_IMPORT_RATIO,
-        ratio(imports["ratio"]),
-        f"≤ {MAX_IMPORT_RATIO:g}× requests",
+        5,
+        f"discover finds 100% of {crowd['expected']} devices answering at once",
+        crowd["min_percent"],
+        100.0,
+        f"{crowd['min_percent']:.0f}%",
+        "100%",
+        at_least=True,
     )
     print(
         table(
-            ["import requests", "import upnpy", "ratio", "target"],
-            [[ms(imports["requests"]), ms(imports["upnpy"]), ratio(imports["ratio"]), goal]],
-        )
-    )
-    if imports["heaviest"]:
-        print(
-            "  most self time (one -X importtime run): "
-            + ", ".join(f"{row['module']} {ms(row['self'])}" for row in imports["heaviest"])
-        )
-
-    crowd = results.get("crowd")
-    if crowd and "error" not in crowd:
-        print(
-            f"\nCrowd — upnpy.discover(st=MediaServer:1, timeout={CROWD_TIMEOUT:g}) among"
-            f" {crowd['crowd']} crowd servers + the lab's minidlna, {len(crowd['runs'])} runs"
-        )
-        goal = check(
-            f"discover finds 100% of {crowd['expected']} devices answering at once",
-            crowd["min_percent"],
-            100.0,
-            f"{crowd['min_percent']:.0f}%",
-            "100%",
-            at_least=True,
-        )
-        print(
-            table(
-                ["found (min)", "found (median)", "per run", "seconds per run", "target"],
+            ["found (min)", "found (median)", "per run", "seconds per run", "target"],
+            [
                 [
-                    [
-                        f"{crowd['min_percent']:.0f}%",
-                        f"{crowd['median_percent']:.0f}%",
-                        " ".join(str(run["found"]) for run in crowd["runs"])
-                        + f" of {crowd['expected']}",
-                        " ".join(f"{run['seconds']:.2f}" for run in crowd["runs"]),
-                        goal,
-                    ]
-                ],
-            )
-        )
-    elif crowd:
-        print(f"\nCrowd: {crowd['error']}")
-
-    print("\nTargets (issue 5)")
-    print(
-        table(
-            ["target", "measured", "raw floor", "verdict"],
-            [[v["target"], v["shown"], v["floor"] or "—", verdict(v["pass"])] for v in verdicts],
+                    f"{crowd['min_percent']:.0f}%",
+                    f"{crowd['median_percent']:.0f}%",
+                    " ".join(str(run["found"]) for run in crowd["runs"])
+                    + f" of {crowd['expected']}",
+                    " ".join(f"{run['seconds']:.2f}" for run in crowd["runs"]),
+                    goal,
+                ]
+            ],
         )
     )
-    return verdicts
+
+
+def report(
+    results: Dict[str, Any], targets: List[Target], peer_names: List[str]
+) -> List[Dict[str, Any]]:
+    """Print every section measured; return the verdicts."""
+    verdicts = Verdicts()
+    check = verdicts.check
+    report_per_call_13(results, targets, peer_names, check)
+    report_first_call_13(results, targets, peer_names, check)
+    report_per_call_5(results, targets, peer_names, check)
+    if "discover" in results:
+        report_discover(results, targets, peer_names, check)
+    print("\n" + imports.report(results["import"], check))
+    if results.get("crowd"):
+        report_crowd(results["crowd"], check)
+    for issue in (13, 5):
+        print("\n" + verdicts.report(issue))
+    return verdicts.rows
 
 
 def show_scale(scale: Optional[Dict[str, Any]]) -> None:
@@ -934,28 +943,21 @@ def main_scale() -> None:
     say(f"figures written to {path}")
 
 
-def main() -> None:
-    if sys.argv[1:] == ["scale"]:
-        main_scale()
-        return
-    check_namespace()
-    started = time.monotonic()
-    import upnpy
-
-    clients: list = [peers.Floor(), peers.Upnpy()]
-    peer_clients, missing = peers.installed_peers()
-    for note in missing:
-        say(note)
-    clients += peer_clients
-    peer_names = [client.name for client in peer_clients]
-    targets = lab_targets()
-    results: Dict[str, Any] = {"per_call": {}, "first_call": {}, "discover": {}}
+def measure_latency(targets: List[Target], clients: list) -> Dict[str, Any]:
+    """Per-call and first-call figures of every client on every target."""
+    results: Dict[str, Any] = {"per_call": {}, "first_call": {}}
     for target in targets:
-        say(f"per-call latency: {target.label}")
+        say(f"per-call latency: {target.label} (keeps alive: {keeps_cell(target)})")
         results["per_call"][target.key] = measure_per_call(target, clients)
     for target in targets:
         say(f"URL → first action: {target.label}")
         results["first_call"][target.key] = measure_first_call(target, clients)
+    return results
+
+
+def measure_discovery(targets: List[Target], peer_clients: list) -> Dict[str, Any]:
+    """discover(limit=1) per device type, the cached discovery and the crowd."""
+    results: Dict[str, Any] = {"discover": {}}
     for target in targets:
         say(f"discovery: {target.device_type}")
         results["discover"][target.key] = measure_discover(target, peer_clients)
@@ -966,22 +968,19 @@ def main() -> None:
         os.environ["UPNPY_LAB_GW_URL"],
         os.environ["UPNPY_LAB_CLIENT_IP"],
     )
-    say("import cost")
-    results["import"] = measure_import()
     if int(os.environ.get("UPNPY_LAB_CROWD", "0") or 0) > 0:
         say(f"crowd of {os.environ['UPNPY_LAB_CROWD']}")
         results["crowd"] = attempt("crowd", measure_crowd)
     else:
         say("no crowd in this lab (UPNPY_LAB_CROWD=0): crowd discovery skipped")
-    if os.environ.get("UPNPY_LAB_EMU_CROWD_NS"):
-        results["scale"] = attempt("discovery at scale", measure_scale)
-    else:
-        say("no emulated crowd in this lab (an older lab.sh): discovery at scale skipped")
-    for client in clients:
-        if hasattr(client, "close"):
-            attempt(f"closing {client.name}", client.close)
+    return results
 
-    meta = {
+
+def describe_run(targets: List[Target], peer_clients: list, missing: List[str]) -> Dict[str, Any]:
+    """The run's metadata for the JSON and the printout's first line."""
+    import upnpy
+
+    return {
         "units": "seconds (ratios: plain numbers; crowd: counts and percent)",
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -993,30 +992,75 @@ def main() -> None:
         "lab": os.environ.get("UPNPY_LAB_PREFIX"),
         "crowd": int(os.environ.get("UPNPY_LAB_CROWD", "0") or 0),
         "devices": {
-            t.key: {"label": t.label, "location": t.location, "control_url": t.urls.control_url}
+            t.key: {
+                "label": t.label,
+                "location": t.location,
+                "control_url": t.urls.control_url,
+                "keep_alive": t.keep_alive,
+                "keep_alive_note": t.keep_alive_note,
+            }
             for t in targets
         },
     }
-    peer_text = (
-        ", ".join(f"{name} {v}" for name, v in meta["peers"].items()) or "no peers installed"
-    )
-    print(
-        f"upnpy {meta['upnpy']} bench — {meta['date']}, Python {meta['python']},"
-        f" {meta['cpus']} CPUs, lab {meta['lab']} (crowd {meta['crowd']}); {peer_text}"
-    )
-    results["targets"] = report(results, targets, peer_names)
-    print("\n" + cache.report(results["cached_discover"]))
-    show_scale(results.get("scale"))
-    meta["seconds"] = round(time.monotonic() - started, 1)
-    print(f"\n(bench took {meta['seconds']:.0f} s)")
-    document = {"meta": meta, **results}
+
+
+def write_json(document: Dict[str, Any], paths: Sequence[Path]) -> None:
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    for path in (Path(os.environ["UPNPY_LAB"]) / "bench.json", HERE / "last.json"):
+    for path in paths:
         try:
             path.write_text(text, encoding="utf-8")
             say(f"figures written to {path}")
         except OSError as exc:
             say(f"cannot write {path}: {exc}")
+
+
+def main() -> None:
+    mode = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if mode == "scale":
+        main_scale()
+        return
+    if mode not in ("all", "latency"):
+        sys.exit("usage: bench.py [latency | scale]")
+    check_namespace()
+    started = time.monotonic()
+    clients: list = [peers.Floor(), peers.KeepAliveFloor(), peers.Upnpy()]
+    peer_clients, missing = peers.installed_peers()
+    for note in missing:
+        say(note)
+    clients += peer_clients
+    peer_names = [client.name for client in peer_clients]
+    targets = lab_targets()
+    results = measure_latency(targets, clients)
+    if mode == "all":
+        results.update(measure_discovery(targets, peer_clients))
+    say("import cost")
+    results["import"] = imports.measure_import()
+    if mode == "all" and os.environ.get("UPNPY_LAB_EMU_CROWD_NS"):
+        results["scale"] = attempt("discovery at scale", measure_scale)
+    elif mode == "all":
+        say("no emulated crowd in this lab (an older lab.sh): discovery at scale skipped")
+    for client in clients:
+        if hasattr(client, "close"):
+            attempt(f"closing {client.name}", client.close)
+
+    meta = describe_run(targets, peer_clients, missing)
+    peer_text = (
+        ", ".join(f"{name} {v}" for name, v in meta["peers"].items()) or "no peers installed"
+    )
+    print(
+        f"upnpy {meta['upnpy']} bench{' (latency and import only)' if mode == 'latency' else ''}"
+        f" — {meta['date']}, Python {meta['python']}, {meta['cpus']} CPUs, lab {meta['lab']}"
+        f" (crowd {meta['crowd']}); {peer_text}"
+    )
+    results["targets"] = report(results, targets, peer_names)
+    if "cached_discover" in results:
+        print("\n" + cache.report(results["cached_discover"]))
+    show_scale(results.get("scale"))
+    meta["seconds"] = round(time.monotonic() - started, 1)
+    print(f"\n(bench took {meta['seconds']:.0f} s)")
+    lab = Path(os.environ["UPNPY_LAB"])
+    paths = [lab / "bench.json", HERE / "last.json"] if mode == "all" else []
+    write_json({"meta": meta, **results}, paths or [lab / "bench-latency.json"])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ Each client offers, for a :class:`Target` (one device, one action without in-arg
 - ``discover(st, timeout)``: ``(seconds, found)`` for the client's own discovery call, the
   device of type *st* built when it returns.
 
+A client that does not apply to a device (the keep-alive floor, where the device closes its
+connections) says why in ``skip(target)``; bench.py then leaves its cells empty.
+
 upnpclient and async-upnp-client are optional (the ``bench`` extra): :func:`installed_peers`
 leaves out what is not importable.
 """
@@ -36,6 +39,9 @@ class Target:
     action: str
     out: str  # an out-argument the answer must carry
     urls: floor.ServiceUrls
+    #: whether the device keeps connections alive (read from its answers: floor.probe_keep_alive)
+    keep_alive: bool = False
+    keep_alive_note: str = ""
 
 
 def version(dist: str) -> str:
@@ -46,7 +52,7 @@ def version(dist: str) -> str:
 
 
 class Floor:
-    """Plain sockets; see floor.py."""
+    """Plain sockets, a new connection per request; see floor.py."""
 
     name = "raw floor"
 
@@ -76,6 +82,75 @@ class Floor:
         for request in requests:
             floor.exchange(request)
         return clock() - t0
+
+
+class KeepAliveFloor:
+    """Plain sockets, one connection kept alive (floor.Connection), where the device keeps it:
+    per call, one connection for every call; first call, one connection for the description,
+    the SCPD and the action."""
+
+    name = "keep-alive floor"
+
+    @staticmethod
+    def skip(target: Target) -> Optional[str]:
+        """Why this floor does not apply to *target*, or ``None``."""
+        return None if target.keep_alive else f"the device closes: {target.keep_alive_note}"
+
+    def __init__(self) -> None:
+        self._connections: List[floor.Connection] = []
+
+    def per_call(self, target: Target) -> Callable[[int], List[float]]:
+        request = floor.soap_request(
+            target.urls.control_url, target.service_type, target.action, keep_alive=True
+        )
+        connection = floor.Connection(request.host, request.port)
+        self._connections.append(connection)
+        status, body, _ = connection.exchange(request)
+        if status != 200 or target.out.encode() not in body:
+            raise RuntimeError(f"raw call answered HTTP {status}: {body[:200]!r}")
+
+        def run(n: int) -> List[float]:
+            times = []
+            for _ in range(n):
+                t0 = clock()
+                connection.exchange(request)
+                times.append(clock() - t0)
+            return times
+
+        return run
+
+    def first_call(self, target: Target) -> float:
+        requests = (
+            floor.get_request(target.location, keep_alive=True),
+            floor.get_request(target.urls.scpd_url, keep_alive=True),
+            floor.soap_request(
+                target.urls.control_url, target.service_type, target.action, keep_alive=True
+            ),
+        )
+        t0 = clock()
+        floor.first_call_kept(requests)
+        return clock() - t0
+
+    def close(self) -> None:
+        for connection in self._connections:
+            connection.close()
+
+
+def probe(target: Target) -> Tuple[bool, str]:
+    """Whether *target*'s device keeps connections alive: its description, its SCPD and the
+    action twice over one connection (floor.probe_keep_alive)."""
+    action = floor.soap_request(
+        target.urls.control_url, target.service_type, target.action, keep_alive=True
+    )
+    requests = [
+        floor.get_request(target.location, keep_alive=True),
+        floor.get_request(target.urls.scpd_url, keep_alive=True),
+        action,
+        action,
+    ]
+    if len({(request.host, request.port) for request in requests}) > 1:
+        return False, "its description and control URL are on different hosts"
+    return floor.probe_keep_alive(requests)
 
 
 def _timed(action: Callable[[], dict], target: Target, who: str) -> Callable[[int], List[float]]:
