@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # Root with `ip netns`: the test LAN can be built.
 CAN_LAB := $(shell [ "$$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1 && echo yes)
 
-.PHONY: all venv lint test demo bench bench-scale notebook-shot lab-shell lab-up lab-clean clean fuzz
+.PHONY: all venv lint test demo bench bench-scale bench-latency profile notebook-shot lab-shell lab-up lab-clean clean fuzz
 
 all: test
 
@@ -75,6 +75,17 @@ bench: $(VENV)/.bench-installed
 bench-scale: venv
 	UPNPY_LAB_EMU_CROWD=$(BENCH_EMU_CROWD) UPNPY_BENCH_SCALE=$(BENCH_SCALE) \
 		$(LAB) run $(PY) bench/bench.py scale
+
+## make bench-latency: the per-call, first-call and import sections of `make bench` alone.
+## make profile: where the time of one operation goes (bench/profile.py: cProfile, and py-spy
+## when installed), e.g. `make profile PROFILE="dms first"` or PROFILE="light call --py-spy".
+PROFILE ?= dms first
+
+bench-latency: $(VENV)/.bench-installed
+	$(LAB) run $(PY) bench/bench.py latency
+
+profile: $(VENV)/.bench-installed
+	$(LAB) run $(PY) bench/profile.py $(PROFILE)
 
 ## make notebook-shot: run tests/notebook/upnpy-lab.ipynb in the lab (nbclient), export it to
 ## HTML (light and dark themes), and render both in headless Chromium, offline, to
