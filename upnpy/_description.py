@@ -66,6 +66,10 @@ _PLAIN_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.\-_~%!$&'()*+,;=:@]*)(?:[/?#
 # An absolute path of printable ASCII (no space or backslash), not "//" (a network path),
 # with no query, fragment or parameters (urljoin drops empty ones).
 _PLAIN_PATH = re.compile(r"/(?!/)[^\x00-\x20\x7f-\U0010ffff\\?#;]*")
+# An absolute http(s) URL made of a plain host and such a path.
+_PLAIN_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9.\-_~%!$&'()*+,=:@]+(?:/[^\x00-\x20\x7f-\U0010ffff\\?#;]*)?"
+)
 
 #: ``get(name)``: a field's text (``None`` when missing, ``""`` when empty).
 Get = Callable[[str], Optional[str]]
@@ -438,6 +442,8 @@ def _clean_url(raw: str, url: str, warn: Warn) -> str:
 
 
 def _join(base: str, ref: str, url: str, warn: Warn) -> str:
+    if _PLAIN_ABSOLUTE.fullmatch(ref) and "/." not in ref:  # what urljoin gives back
+        return ref
     if _PLAIN_PATH.fullmatch(ref) and "/." not in ref:
         origin = _origin(base)  # the usual case, "/ctl/IPConn" on a plain http base: what
         if origin:  # urljoin gives, at a tenth of the cost

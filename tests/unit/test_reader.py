@@ -271,13 +271,18 @@ _URL_TEXT = st.text(alphabet="/.:?#@[]%\\ \t-_~aZ09é\x7f", max_size=14)
 
 @given(
     scheme=st.sampled_from(["http", "HTTP", "https", "ftp", ""]),
+    absolute=st.booleans(),
     host=st.sampled_from(["h", "h:80", "u:p@h:5", "[::1]:5", "[::1", "é", "h\t", ""]),
     path=_URL_TEXT,
     ref=st.one_of(_URL_TEXT, _URL_TEXT.map(lambda text: "/" + text)),
 )
 @settings(max_examples=400, deadline=None)
-def test_joining_a_url_is_urljoin(scheme: str, host: str, path: str, ref: str) -> None:
+def test_joining_a_url_is_urljoin(
+    scheme: str, absolute: bool, host: str, path: str, ref: str
+) -> None:
     base = f"{scheme}://{host}{path}" if scheme else host + path
+    if absolute:  # the reference is the absolute URL, the base another one
+        base, ref = "http://b/x", base
     try:
         want = urljoin(base, ref)
     except ValueError:
