@@ -161,6 +161,8 @@ class Action:
     def _bind(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
         """The arguments by parameter name; a wrong name is a :class:`TypeError` naming the
         action and the closest real name (checked first: it explains the missing one)."""
+        if not args and len(kwargs) == len(self._params) and all(p in kwargs for p in self._params):
+            return kwargs  # every argument by name, as UPnP calls are usually written
         parameters = self.__signature__.parameters
         unknown = next((key for key in kwargs if key not in parameters), None)
         if unknown is not None:
