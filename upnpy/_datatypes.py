@@ -14,17 +14,13 @@ maps each canonical type name to its family. Unknown types behave as ``string``.
 
 from __future__ import annotations
 
-import base64
 import datetime
+import functools
 import math
 import re
 import reprlib
-import uuid
 import warnings
-from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
-from fractions import Fraction
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
 
 from ._exceptions import UPnPWarning, ValidationError
 from ._lexical import (
@@ -38,16 +34,30 @@ from ._lexical import (
 )
 from ._records import StateVariableInfo
 
+if TYPE_CHECKING:  # decimal, fractions and uuid are loaded when a value needs them
+    from decimal import Decimal
+    from fractions import Fraction
+
 __all__ = ["encode", "parse", "decode", "describe", "python_type", "canonical_type", "KNOWN_TYPES"]
 
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# What XML 1.0 cannot carry: C0 controls but tab, LF and CR, surrogates, U+FFFE and U+FFFF.
+# (Written as what is refused: the allowed ranges take ~10 ms to compile.)
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The grammars of uuid, date, dateTime and time values, compiled by _pattern on first use.
+_UUID_TEXT = r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 _DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
 _TIME = r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]+))?"
 _ZONE = r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
-_DATE_TEXT = re.compile(_DATE, re.ASCII)
-_DATETIME_TEXT = re.compile(f"{_DATE}(?:[T ]{_TIME}{_ZONE})?", re.ASCII)
-_TIME_TEXT = re.compile(_TIME + _ZONE, re.ASCII)
+_DATE_TEXT = _DATE
+_DATETIME_TEXT = f"{_DATE}(?:[T ]{_TIME}{_ZONE})?"
+_TIME_TEXT = _TIME + _ZONE
+
+
+@functools.cache
+def _pattern(grammar: str) -> re.Pattern[str]:
+    """One of the grammars above, compiled (ASCII digits only) when a value first needs it."""
+    return re.compile(grammar, re.ASCII)
+
 
 #: Inclusive ranges of the integer types; ``int`` is bounded like ``i4`` (as gupnp does).
 _INT_RANGES = {
@@ -62,9 +72,7 @@ _INT_RANGES = {
     "int": (-(2**31), 2**31 - 1),
 }
 _R4_MAX = 3.40282347e38
-_FIXED_LIMIT = Decimal(10) ** 14  # at most 14 digits before the point
-_FIXED_STEP = Decimal("0.0001")
-_FIXED_CONTEXT = Context(prec=40, rounding=ROUND_HALF_EVEN)
+_FIXED_LIMIT = 10**14  # at most 14 digits before the point
 
 
 def _show(value: Any) -> str:
@@ -123,6 +131,8 @@ def _float_parse(text: str, dt: str) -> float:
 def _float_value(value: Any, dt: str) -> float:
     if isinstance(value, str):
         return _float_parse(value, dt)
+    from decimal import Decimal  # ~2 ms: not at import upnpy
+
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise _wrong(value, "an int, float or Decimal", dt)
     if isinstance(value, Decimal) and value.is_nan():
@@ -143,6 +153,8 @@ def _float_format(number: float, dt: str) -> str:
 
 
 def _fixed_value(value: Any, dt: str) -> Decimal:
+    from decimal import ROUND_HALF_EVEN, Context, Decimal  # ~2 ms: not at import upnpy
+
     if isinstance(value, str):
         stripped = value.strip(XML_WHITESPACE)
         if not NUMBER_TEXT.fullmatch(stripped):
@@ -157,7 +169,8 @@ def _fixed_value(value: Any, dt: str) -> Decimal:
         raise ValueError(f"{'-' if exact < 0 else ''}infinity is not a valid {dt}")
     if abs(exact) >= _FIXED_LIMIT:
         raise ValueError(f"{_show(value)} has more than 14 digits before the point ({dt})")
-    rounded = exact.quantize(_FIXED_STEP, context=_FIXED_CONTEXT)
+    context = Context(prec=40, rounding=ROUND_HALF_EVEN)
+    rounded = exact.quantize(Decimal("0.0001"), context=context)
     if abs(rounded) >= _FIXED_LIMIT:
         raise ValueError(f"{_show(value)} has more than 14 digits before the point ({dt})")
     return rounded if rounded else abs(rounded)  # no "-0"
@@ -172,6 +185,8 @@ def _fixed_parse(text: str, dt: str) -> float:
     stripped = text.strip(XML_WHITESPACE)
     if not NUMBER_TEXT.fullmatch(stripped):
         raise ValueError(f"{_show(text)} is not a valid {dt} number")
+    from decimal import Decimal
+
     if abs(Decimal(stripped)) >= _FIXED_LIMIT:
         raise ValueError(f"{_show(text)} has more than 14 digits before the point ({dt})")
     return float(stripped)
@@ -205,7 +220,7 @@ def _text_check(text: str, dt: str) -> str:
         raise ValueError(f"char takes exactly one character, not {len(text)}: {_show(text)}")
     if dt == "uri" and re.search(r"\s", text):
         raise ValueError(f"a uri cannot contain whitespace: {_show(text)}")
-    if dt == "uuid" and not _UUID_TEXT.fullmatch(text):
+    if dt == "uuid" and not _pattern(_UUID_TEXT).fullmatch(text):
         raise ValueError(f"{_show(text)} is not a uuid (8-4-4-4-12 hex digits)")
     return text
 
@@ -215,8 +230,11 @@ def _text_parse(text: str, dt: str) -> str:
 
 
 def _text_value(value: Any, dt: str) -> str:
-    if dt == "uuid" and isinstance(value, uuid.UUID):
-        return str(value)
+    if dt == "uuid":
+        import uuid  # with platform, ~4 ms: not at import upnpy
+
+        if isinstance(value, uuid.UUID):
+            return str(value)
     if not isinstance(value, str):
         raise _wrong(value, "a uuid.UUID or str" if dt == "uuid" else "a str", dt)
     bad = _XML_INVALID.search(value)
@@ -271,7 +289,7 @@ def _microseconds(fraction: Optional[str]) -> int:
 
 
 def _date_parse(text: str, dt: str) -> datetime.date:
-    match = _DATE_TEXT.fullmatch(text.strip(XML_WHITESPACE))
+    match = _pattern(_DATE_TEXT).fullmatch(text.strip(XML_WHITESPACE))
     if not match:
         raise ValueError(f"{_show(text)} is not a valid date (YYYY-MM-DD)")
     return datetime.date(*map(int, match.groups()))
@@ -288,7 +306,7 @@ def _date_value(value: Any, dt: str) -> datetime.date:
 
 
 def _datetime_parse(text: str, dt: str) -> datetime.datetime:
-    match = _DATETIME_TEXT.fullmatch(text.strip(XML_WHITESPACE))
+    match = _pattern(_DATETIME_TEXT).fullmatch(text.strip(XML_WHITESPACE))
     if not match:
         raise ValueError(f"{_show(text)} is not a valid {dt} (YYYY-MM-DDThh:mm:ss)")
     year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -327,7 +345,7 @@ def _clock_format(value: Union[datetime.datetime, datetime.time], dt: str) -> st
 
 
 def _time_parse(text: str, dt: str) -> datetime.time:
-    match = _TIME_TEXT.fullmatch(text.strip(XML_WHITESPACE))
+    match = _pattern(_TIME_TEXT).fullmatch(text.strip(XML_WHITESPACE))
     if not match:
         raise ValueError(f"{_show(text)} is not a valid {dt} (hh:mm:ss)")
     hour, minute, second, fraction, zone = match.groups()
@@ -356,7 +374,15 @@ def _bytes_value(value: Any, dt: str) -> bytes:
     return bytes(value)
 
 
+def _base64_format(value: bytes, dt: str) -> str:
+    import base64  # loaded for the first bin.base64 value
+
+    return base64.b64encode(value).decode()
+
+
 def _base64_parse(text: str, dt: str) -> bytes:
+    import base64
+
     return base64.b64decode(re.sub(r"\s+", "", text), validate=True)
 
 
@@ -370,8 +396,7 @@ def _hex_parse(text: str, dt: str) -> bytes:
 # -- the table ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Family:
+class _Family(NamedTuple):
     """How the UPnP types of one family map to Python; each function gets the type name."""
 
     python_type: type
@@ -393,7 +418,7 @@ _TEXT = _Family(str, _text_value, lambda v, dt: v, _text_parse, textual=True)
 _DATE_FAMILY = _Family(datetime.date, _date_value, lambda v, dt: v.isoformat(), _date_parse)
 _DATETIME = _Family(datetime.datetime, _datetime_value, _clock_format, _datetime_parse)
 _TIME_FAMILY = _Family(datetime.time, _time_value, _clock_format, _time_parse)
-_BASE64 = _Family(bytes, _bytes_value, lambda v, dt: base64.b64encode(v).decode(), _base64_parse)
+_BASE64 = _Family(bytes, _bytes_value, _base64_format, _base64_parse)
 _HEX = _Family(bytes, _bytes_value, lambda v, dt: v.hex(), _hex_parse)
 
 _TYPES: Dict[str, _Family] = {
@@ -413,7 +438,13 @@ _TYPES: Dict[str, _Family] = {
 
 
 def _family(var: StateVariableInfo) -> Tuple[str, _Family]:
-    name = canonical_type(var.data_type)
+    return _family_of(var.data_type)
+
+
+@functools.lru_cache(maxsize=256)
+def _family_of(data_type: str) -> Tuple[str, _Family]:
+    """The canonical name and family of a dataType as written (cached: read on every call)."""
+    name = canonical_type(data_type)
     return (name, _TYPES[name]) if name in _TYPES else ("string", _TEXT)
 
 
@@ -422,6 +453,8 @@ def _family(var: StateVariableInfo) -> Tuple[str, _Family]:
 
 def _exact(number: Union[int, float, Decimal]) -> Fraction:
     """The number as written: ``0.1`` is 1/10, so steps of 0.1 land on 0.3."""
+    from fractions import Fraction  # ~2 ms: not at import upnpy
+
     return Fraction(repr(number)) if isinstance(number, float) else Fraction(number)
 
 
@@ -434,9 +467,9 @@ def _number(number: Union[int, float]) -> str:
 def _check_constraints(
     value: Any, text: str, name: str, family: _Family, var: StateVariableInfo
 ) -> None:
-    if family.numeric:
+    low, high, step = var.minimum, var.maximum, var.step
+    if family.numeric and (low is not None or high is not None or step is not None):
         exact = _exact(value)
-        low, high, step = var.minimum, var.maximum, var.step
         if low is not None and exact < _exact(low):
             raise ValueError(f"{text} is below the minimum {_number(low)}")
         if high is not None and exact > _exact(high):

@@ -12,7 +12,6 @@ import logging
 import select
 import socket
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import (
     TYPE_CHECKING,
     Callable,
@@ -36,6 +35,7 @@ from ._ssdp import SSDPResponse
 from ._transport import SocketTransport, fetch
 
 if TYPE_CHECKING:  # the cache module is loaded only when a cache is used
+    from concurrent.futures import Future
     from pathlib import Path
 
     from ._cache import CachePath, Entry, Store
@@ -147,6 +147,8 @@ class _Describer:
     """
 
     def __init__(self, deadline: float, store: Optional[Store], both: bool) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # ~5 ms: not at import upnpy
+
         self.deadline = deadline
         self.store = store
         self._both = both  # IPv4 and IPv6 are searched

@@ -9,7 +9,7 @@ callback server (:mod:`upnpy._gena_server`); it raises the low-level failures of
 
 from __future__ import annotations
 
-import platform
+import os
 import re
 import time
 from typing import (
@@ -21,6 +21,7 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Sequence,
     Tuple,
     Union,
 )
@@ -44,16 +45,28 @@ __all__ = [
     "valid_zone",
     "parse_fields",
     "content_length",
+    "length_of",
     "as_timeout",
     "read_capped",
     "read_chunked",
 ]
 
 
+def _os_version() -> str:
+    """``OS/version``, as :func:`platform.system` and :func:`platform.release` give them;
+    read from :func:`os.uname` where there is one, as they do (the platform module takes
+    ~3 ms to import)."""
+    if hasattr(os, "uname"):
+        system, _, release, _, _ = os.uname()
+    else:  # Windows
+        import platform
+
+        system, release = platform.system(), platform.release()
+    return f"{system or 'Unknown'}/{release or '0'}"
+
+
 #: ``OS/version UPnP/1.1 product/version``, space-separated as UDA 1.1 asks.
-USER_AGENT = (
-    f"{platform.system() or 'Unknown'}/{platform.release() or '0'} UPnP/1.1 upnpy/{__version__}"
-)
+USER_AGENT = f"{_os_version()} UPnP/1.1 upnpy/{__version__}"
 
 #: (connect, read) in seconds for every HTTP exchange. UDA gives a device 30 s to answer an
 #: action. (Not a subscription's duration: that is :data:`upnpy._gena.DEFAULT_DURATION`.)
@@ -66,11 +79,15 @@ MAX_HEAD = 64 * 1024
 
 Timeout = Union[float, Tuple[float, float]]
 
-# A header field name (RFC 9110 token) and value (no control character but tab).
-_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
-_FIELD_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+#: The grammar of a header field line: a name (an RFC 9110 token), a colon, a value (text
+#: without control characters but tab). As a pattern text, for the readers that use it.
+TOKEN = r"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
+FIELD_VALUE = r"[\t\x20-\x7e\x80-\xff]*"
+FIELD_LINE = f"{TOKEN}:{FIELD_VALUE}"
+_TOKEN = re.compile(TOKEN)
+_FIELD_VALUE = re.compile(FIELD_VALUE)
 _LENGTH = re.compile(r"[0-9]+")
-_FIELDS = re.compile(r"(?:[-!#$%&'*+.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*")
+_FIELDS = re.compile(rf"(?:{FIELD_LINE}\r\n)*")
 #: A Content-Length of more digits than this is larger than any body upnpy reads.
 _LENGTH_DIGITS = 18
 
@@ -87,21 +104,36 @@ class Headers(Mapping[str, str]):
     """Header fields: a read-only, case-insensitive mapping that keeps the spelling the device
     used; for a repeated name the first field counts.
 
-    The index is built on first use: most answers (SOAP) are never asked for a header.
+    The index is built on first use, and a usual head's lines are split then too
+    (:meth:`of_plain_lines`): most answers (SOAP) are never asked for a header.
     """
 
-    __slots__ = ("_index", "_pairs")
+    __slots__ = ("_index", "_lines", "_pairs")
 
     def __init__(self, pairs: Iterable[Tuple[str, str]] = ()) -> None:
-        self._pairs = pairs if isinstance(pairs, list) else list(pairs)
+        self._pairs: Optional[List[Tuple[str, str]]] = (
+            pairs if isinstance(pairs, list) else list(pairs)
+        )
+        self._lines = ""
         self._index: Optional[Dict[str, Tuple[str, str]]] = None
+
+    @classmethod
+    def of_plain_lines(cls, lines: str) -> Headers:
+        """The fields of *lines*, plain field lines joined by CRLF, which the caller has
+        checked (:data:`FIELD_LINE` each); they are split on first use."""
+        headers = cls.__new__(cls)
+        headers._pairs, headers._lines, headers._index = None, lines, None
+        return headers
 
     @property
     def _items(self) -> Dict[str, Tuple[str, str]]:
         index = self._index
         if index is None:
+            pairs = self._pairs
+            if pairs is None:
+                pairs = self._pairs = _split_plain(self._lines.split("\r\n")) if self._lines else []
             index = {}
-            for name, value in self._pairs:
+            for name, value in pairs:
                 index.setdefault(name.lower(), (name, value))  # the first occurrence wins
             self._index = index
         return index
@@ -145,7 +177,7 @@ def parse_fields(lines: Iterable[str]) -> List[Tuple[str, str]]:
     """
     lines = list(lines)
     if _FIELDS.fullmatch("\r\n".join(lines) + "\r\n"):  # the usual head: one check for all
-        return [(name, value.strip(" \t")) for name, _, value in (x.partition(":") for x in lines)]
+        return _split_plain(lines)
     pairs: List[Tuple[str, str]] = []  # something odd: the careful reading says what
     for line in lines:
         value = line.strip(" \t")
@@ -167,6 +199,11 @@ def parse_fields(lines: Iterable[str]) -> List[Tuple[str, str]]:
     return pairs
 
 
+def _split_plain(lines: Iterable[str]) -> List[Tuple[str, str]]:
+    """``(name, value)`` of lines known to be plain field lines (:data:`FIELD_LINE`)."""
+    return [(name, value.strip(" \t")) for name, _, value in (x.partition(":") for x in lines)]
+
+
 def content_length(pairs: Iterable[Tuple[str, str]]) -> Optional[int]:
     """The Content-Length of these fields, or ``None`` when there is none.
 
@@ -175,7 +212,12 @@ def content_length(pairs: Iterable[Tuple[str, str]]) -> Optional[int]:
 
     :raises FramingError: for a value that is not ASCII digits, or values that disagree.
     """
-    values = [value for name, value in pairs if name.lower() == "content-length"]
+    return length_of([value for name, value in pairs if name.lower() == "content-length"])
+
+
+def length_of(values: Sequence[str]) -> Optional[int]:
+    """The Content-Length that the values of every Content-Length field say together (see
+    :func:`content_length`), or ``None`` when there are none."""
     if len(values) == 1 and values[0].isdigit() and values[0].isascii() and len(values[0]) < 19:
         return int(values[0])  # the usual case
     texts = {part.strip(" \t") for value in values for part in value.split(",")}

@@ -1,7 +1,8 @@
 """Network interfaces to multicast from: one :class:`Interface` per address family and adapter.
 
 A leaf module (stdlib, :mod:`ifaddr` and :mod:`upnpy._exceptions` only), shared by the SSDP
-search and by anything that listens for NOTIFY announcements.
+search and by anything that listens for NOTIFY announcements. :mod:`ifaddr` (which brings
+in ctypes, ~25 ms) is imported when the interfaces are first listed, not with upnpy.
 
 - IPv4: one entry per address of an adapter (an adapter with two subnets searches from both,
   so each device answers to an address on its own subnet).
@@ -19,8 +20,6 @@ import ipaddress
 import logging
 import socket
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
-
-import ifaddr
 
 from ._exceptions import DiscoveryError
 
@@ -99,6 +98,8 @@ def _index(adapter: Any) -> int:
 def _all() -> List[Tuple[Interface, str]]:
     """Every usable address of this machine, with its adapter's nice name: IPv4 addresses
     first within an adapter, then that adapter's IPv6 addresses (link-local ones first)."""
+    import ifaddr  # ctypes and friends: only when interfaces are listed
+
     found: List[Tuple[Interface, str]] = []
     for adapter in ifaddr.get_adapters():
         name, nice, index = str(adapter.name), str(adapter.nice_name), _index(adapter)

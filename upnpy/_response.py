@@ -16,11 +16,22 @@ import re
 from typing import Callable, List, NamedTuple, Optional, Tuple
 
 from ._exceptions import BodyTooLarge, FramingError
-from ._http import MAX_HEAD, Headers, content_length, parse_fields, read_chunked
+from ._http import (
+    FIELD_LINE,
+    FIELD_VALUE,
+    MAX_HEAD,
+    Headers,
+    length_of,
+    parse_fields,
+    read_chunked,
+)
 
 __all__ = ["Head", "NoResponse", "read_head", "parse_head", "framing", "read_body"]
 
-_STATUS_LINE = re.compile(r"HTTP/([0-9])\.([0-9]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?")
+_STATUS = rf"HTTP/([0-9])\.([0-9]) ([0-9]{{3}})(?: ({FIELD_VALUE}))?"
+_STATUS_LINE = re.compile(_STATUS)
+# A status line and plain field lines (no folding): the usual head, checked in one match.
+_PLAIN_HEAD = re.compile(rf"{_STATUS}((?:\r\n{FIELD_LINE})*)")
 
 #: How a body is delimited: ``(LENGTH, n)``, ``(CHUNKED, 0)`` or ``(CLOSE, 0)``.
 LENGTH, CHUNKED, CLOSE = "length", "chunked", "close"
@@ -56,34 +67,91 @@ def parse_head(data: bytes) -> Head:
     :raises FramingError: for anything that is not a status line, a malformed field, or a
         Content-Length that is not ASCII digits (or two that disagree).
     """
-    status_line, *lines = data.decode("latin-1").split("\r\n")
+    text = data.decode("latin-1")
+    plain = _PLAIN_HEAD.fullmatch(text)
+    if plain is None:  # something odd (or folded): the careful reading says what
+        return _careful_head(text)
+    # The usual head, checked in one match: only the fields framing needs are looked for,
+    # and the others are split on first use.
+    major, minor, code, reason, fields = plain.groups()
+    lower = data.lower()  # ASCII letters only: offsets in text stay the same
+    return _head(
+        major,
+        minor,
+        code,
+        reason,
+        Headers.of_plain_lines(fields[2:]),
+        _values(lower, text, b"\r\ncontent-length:"),
+        _values(lower, text, b"\r\ntransfer-encoding:"),
+        _values(lower, text, b"\r\nconnection:"),
+    )
+
+
+def _careful_head(text: str) -> Head:
+    """:func:`parse_head` line by line, for a head that is not the usual shape."""
+    status_line, *lines = text.split("\r\n")
     match = _STATUS_LINE.fullmatch(status_line)
     if match is None:
         raise FramingError(f"not an HTTP response: {status_line[:80]!r}")
     pairs = parse_fields(lines)
-    lengths: List[Tuple[str, str]] = []
-    coding: Optional[str] = None
-    connection = ""
+    lengths: List[str] = []
+    codings: List[str] = []
+    connections: List[str] = []
     for name, value in pairs:  # one pass for what framing needs
         lower = name.lower()
         if lower == "content-length":
-            lengths.append((name, value))
+            lengths.append(value)
         elif lower == "transfer-encoding":
-            coding = value if coding is None else coding
+            codings.append(value)
         elif lower == "connection":
-            connection = connection or value
+            connections.append(value)
     major, minor, code, reason = match.groups()
+    return _head(major, minor, code, reason, Headers(pairs), lengths, codings, connections)
+
+
+def _head(
+    major: str,
+    minor: str,
+    code: str,
+    reason: Optional[str],
+    headers: Headers,
+    lengths: List[str],
+    codings: List[str],
+    connections: List[str],
+) -> Head:
+    """The :class:`Head` of a status line's parts, its fields, and the values of its
+    Content-Length, Transfer-Encoding and Connection fields (each in order)."""
     version = (int(major), int(minor))
-    tokens = {token.strip().lower() for token in connection.split(",")}
+    connection = ""  # the first that says something
+    for value in connections:
+        if value:
+            connection = value.lower()
+            break
+    tokens = set(map(str.strip, connection.split(","))) if connection else ()
     return Head(
         version,
         int(code),
         reason or "",
-        Headers(pairs),
-        content_length(lengths) if lengths else None,
-        coding,
+        headers,
+        length_of(lengths) if lengths else None,
+        codings[0] if codings else None,
         "close" not in tokens if version >= (1, 1) else "keep-alive" in tokens,
     )
+
+
+def _values(lower: bytes, text: str, marker: bytes) -> List[str]:
+    """The values, in order, of the fields that *marker* (``b"\\r\\nname:"``) starts in a
+    head of plain field lines: *text*, and *lower* its bytes in lower case."""
+    values = []
+    at = lower.find(marker)
+    while at >= 0:
+        start = at + len(marker)
+        end = lower.find(b"\r\n", start)
+        if end < 0:
+            end = len(lower)
+        values.append(text[start:end].strip(" \t"))
+        at = lower.find(marker, end)
+    return values
 
 
 def read_head(more: Callable[[], bytes], buf: bytes = b"") -> Tuple[Head, bytes]:

@@ -7,6 +7,7 @@ default one is not requests).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
 
@@ -31,6 +32,7 @@ _HEAD = (
     f's:encodingStyle="{_ENCODING_NS}"><s:Body>'
 )
 _TAIL = "</s:Body></s:Envelope>"
+_CONTENT_TYPE = 'text/xml; charset="utf-8"'
 
 _ESCAPES = str.maketrans(
     {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#13;"}
@@ -64,13 +66,22 @@ def build_envelope(service_type: str, action: str, arguments: Sequence[Tuple[str
     :raises ValidationError: for a name that is not an XML name, or a value holding a
         character XML cannot carry (NUL and most other control characters).
     """
-    _check_name(action, "an action")
-    parts = [_HEAD, f'<u:{action} xmlns:u="{_escape(service_type)}">']
+    opening, closing = _wrapping(service_type, action)
+    parts = [opening]
     for name, value in arguments:
         _check_name(name, "an argument")
         parts.append(f"<{name}>{_escape(value, name)}</{name}>")
-    parts += [f"</u:{action}>", _TAIL]
+    parts.append(closing)
     return "".join(parts).encode("utf-8")
+
+
+@functools.lru_cache(maxsize=256)
+def _wrapping(service_type: str, action: str) -> Tuple[str, str]:
+    """What an envelope for *action* has before and after its arguments (cached: a device's
+    actions repeat; a refused name or type raises again every time)."""
+    _check_name(action, "an action")
+    opening = f'{_HEAD}<u:{action} xmlns:u="{_escape(service_type)}">'
+    return opening, f"</u:{action}>{_TAIL}"
 
 
 def _elements(node: Any) -> Dict[str, Any]:
@@ -244,10 +255,7 @@ def call(
     limits = as_timeout(timeout)
     link = as_transport(transport)
     soap_action = f'"{service_type}#{action}"'
-    headers = {
-        "Content-Type": 'text/xml; charset="utf-8"',
-        "Content-Length": str(len(body)),
-    }
+    headers = {"Content-Type": _CONTENT_TYPE, "Content-Length": str(len(body))}
     post = {**headers, "SOAPAction": soap_action}
     reply = link.exchange("POST", control_url, post, body, limits, MAX_RESPONSE)
     try:

@@ -46,8 +46,6 @@ from typing import (
 )
 from urllib.parse import urlsplit
 
-import ifaddr  # noqa: F401 - tests replace ifaddr.get_adapters through this name
-
 from ._exceptions import DiscoveryError
 from ._http import USER_AGENT, Headers, split_zone, url_problem, valid_zone
 from ._interfaces import Interface, interfaces, scope_index, scope_name

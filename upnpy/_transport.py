@@ -215,8 +215,8 @@ class SocketTransport(Transport):
         limit: int,
         deadline: Optional[float] = None,
     ) -> Reply:
-        key, target, host_header = _target(url, method)
-        request = _request(method, target, host_header, headers, body, url)
+        key, head = _head(method, url, tuple(headers.items()), len(body))
+        request = head + body
         own = time.monotonic() + timeout[0] + timeout[1]
         deadline = own if deadline is None else min(own, deadline)
         sock = self._take(key)
@@ -252,11 +252,19 @@ class SocketTransport(Transport):
     ) -> Reply:
         keep = False
         received = 0
+        read_timeout = timeout[1]
 
         def more() -> bytes:
+            """The next bytes, each read bounded by the read timeout and the deadline."""
             nonlocal received
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the answer arrived too slowly")
+            wait = read_timeout if read_timeout < left else left
+            if wait != sock.gettimeout():  # usually the same as for the last read
+                sock.settimeout(wait)
             try:
-                data = _recv(sock, timeout[1], deadline)
+                data = sock.recv(RECV_SIZE)
             except ConnectionError as exc:  # reset: before any byte, nothing was answered
                 if received:
                     raise
@@ -267,7 +275,8 @@ class SocketTransport(Transport):
         try:
             with translate(url):
                 try:
-                    sock.settimeout(timeout[1])
+                    if sock.gettimeout() != read_timeout:  # a kept connection has it already
+                        sock.settimeout(read_timeout)
                     sock.sendall(request)
                     head, buf = read_head(more)
                 except (NoResponse, ConnectionError) as exc:  # nothing of an answer arrived
@@ -308,34 +317,44 @@ class SocketTransport(Transport):
                 sock.close()
 
 
+@functools.lru_cache(maxsize=256)
+def _head(
+    method: str, url: str, fields: Tuple[Tuple[str, str], ...], length: int
+) -> Tuple[Address, bytes]:
+    """``(address, request head)`` for a request of *length* body bytes.
+
+    Cached: a device's requests repeat (the same control URL, SOAPAction and, without
+    in-arguments, Content-Length); a refusal raises again every time (see :func:`_target`).
+    """
+    address, target, host = _target(url, method)
+    return address, _request(method, target, host, fields, length, url)
+
+
 def _request(
-    method: str, target: str, host: str, headers: Mapping[str, str], body: bytes, url: str
+    method: str,
+    target: str,
+    host: str,
+    fields: Tuple[Tuple[str, str], ...],
+    length: int,
+    url: str,
 ) -> bytes:
-    """The request bytes: refused when a header would break the message (a line break) or
+    """The request head: refused when a header would break the message (a line break) or
     cannot be sent (text that is not Latin-1, e.g. an action name from a hostile SCPD)."""
     lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
-    names = {name.lower() for name in headers}
-    lines += [f"{name}: {value}" for name, value in headers.items()]
+    names = {name.lower() for name, _ in fields}
+    lines += [f"{name}: {value}" for name, value in fields]
     if any("\r" in line or "\n" in line for line in lines):  # e.g. a serviceType with one
         raise TransportError("refusing a request line or header with a line break", url=url)
     if "user-agent" not in names:
         lines.append(f"User-Agent: {USER_AGENT}")
-    if "content-length" not in names and (body or method not in _IDEMPOTENT):
-        lines.append(f"Content-Length: {len(body)}")
+    if "content-length" not in names and (length or method not in _IDEMPOTENT):
+        lines.append(f"Content-Length: {length}")
     try:
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     except UnicodeEncodeError as exc:
         text = exc.object[exc.start : exc.end]
         error = TransportError(f"refusing a header that is not Latin-1 text: {text!r}", url=url)
         raise with_cause(error, exc) from None
-
-
-def _recv(sock: socket.socket, read_timeout: float, deadline: float) -> bytes:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("the answer arrived too slowly")
-    sock.settimeout(min(read_timeout, left))
-    return sock.recv(RECV_SIZE)
 
 
 class RequestsTransport(Transport):

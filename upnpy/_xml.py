@@ -188,44 +188,46 @@ def leaf_texts(
     :param markup: write elements found inside a leaf (a device that forgot to escape its
         markup) back into the leaf's text, in place; without it they give ``None``.
     """
-    depth_of_leaves = len(parents) + 1
-    path: List[str] = []
+    leaves = len(parents) + 1  # the depth of the leaves
     out: List[Tuple[str, str]] = []
-    text: List[str] = []
+    text: List[str] = []  # the current leaf's pieces
+    depth = 0
     found = 0
 
-    def start(name: str, attrs: Dict[str, str]) -> None:
-        nonlocal found
-        local = name.rpartition(":")[2]
-        path.append(local)
-        depth = len(path)
-        if depth < depth_of_leaves:
-            if local != parents[depth - 1]:
+    def start(name: str, attrs: List[str]) -> None:
+        nonlocal depth, found
+        depth += 1
+        if depth == leaves:
+            text.clear()
+        elif depth < leaves:
+            if name.rpartition(":")[2] != parents[depth - 1]:
                 raise _OtherShape()
-            if depth == len(parents):
+            if depth == leaves - 1:
                 found += 1
                 if found > 1 and not repeat:
                     raise _OtherShape()
-        elif depth == depth_of_leaves:
-            text.clear()
         elif not markup:
             raise _OtherShape()
-        else:
-            shown = "".join(f' {k}="{v.translate(_ATTRIBUTE)}"' for k, v in attrs.items())
+        else:  # attrs is [name, value, name, value, ...] (ordered_attributes)
+            pairs = zip(attrs[::2], attrs[1::2])
+            shown = "".join(f' {k}="{v.translate(_ATTRIBUTE)}"' for k, v in pairs)
             text.append(f"<{name}{shown}>")
 
     def end(name: str) -> None:
-        if len(path) == depth_of_leaves:
-            out.append((path[-1], "".join(text)))
-        elif len(path) > depth_of_leaves:
+        nonlocal depth
+        if depth == leaves:
+            out.append((name.rpartition(":")[2], "".join(text)))
+        elif depth > leaves:
             text.append(f"</{name}>")
-        path.pop()
+        depth -= 1
 
     def characters(chars: str) -> None:
-        if len(path) >= depth_of_leaves:
+        if depth >= leaves:
             text.append(chars)
 
     parser = expat.ParserCreate()
+    parser.buffer_text = True  # a text in one piece, not one per line or entity
+    parser.ordered_attributes = True  # a list is cheaper than a dict, and rarely read
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = characters

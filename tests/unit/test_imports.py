@@ -7,8 +7,10 @@ The modules are found by listing ``upnpy/*.py``, so a module added or renamed is
    fails here.
 2. The package's import graph, read with :mod:`ast`, has no cycle. It counts every import that
    runs (in functions too) and leaves out ``if TYPE_CHECKING:`` blocks, which never run.
-3. ``import upnpy`` loads neither requests, xmltodict nor the eventing module: the import cost
-   target depends on it.
+3. ``import upnpy`` loads neither requests, xmltodict nor the eventing module, nor what only
+   some calls need (ifaddr and ctypes, the thread pool, platform, decimal, fractions, uuid,
+   base64):
+   the import cost target depends on it.
 """
 
 from __future__ import annotations
@@ -241,3 +243,44 @@ def test_import_upnpy_loads_no_heavy_module():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [], f"import upnpy loaded {result.stdout.split()}"
+
+
+#: Modules that only some uses need, loaded then (the first interface listing, discovery's
+#: thread pool, a fixed.14.4 or float argument, a range check, a uuid.UUID value, a
+#: bin.base64 value).
+DEFERRED = [
+    "ifaddr",
+    "ctypes",
+    "concurrent.futures",
+    "platform",
+    "decimal",
+    "fractions",
+    "uuid",
+    "base64",
+]
+
+
+def test_import_upnpy_defers_what_only_some_calls_need():
+    result = run_python(
+        f"import sys, upnpy; print(' '.join(m for m in {DEFERRED!r} if m in sys.modules))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [], f"import upnpy loaded {result.stdout.split()}"
+
+
+def test_the_deferred_modules_load_when_used():
+    code = """
+import sys, socket, uuid
+from decimal import Decimal
+from upnpy import _datatypes, _interfaces
+from upnpy._records import StateVariableInfo
+_interfaces.interfaces(include_loopback=True)
+var = StateVariableInfo("V", "ui1", minimum=1, maximum=9)
+assert _datatypes.encode(3, var) == "3"
+assert _datatypes.encode(Decimal("1.5"), StateVariableInfo("F", "fixed.14.4")) == "1.5"
+assert _datatypes.encode(uuid.UUID(int=1), StateVariableInfo("U", "uuid")).endswith("0001")
+print(' '.join(m for m in ("ifaddr", "fractions") if m in sys.modules))
+"""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ifaddr", "fractions"]

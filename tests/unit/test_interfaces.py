@@ -43,7 +43,7 @@ def fake_adapters():
 
 @pytest.fixture(autouse=True)
 def fake_ifaddr(monkeypatch):
-    monkeypatch.setattr(interfaces_module.ifaddr, "get_adapters", fake_adapters)
+    monkeypatch.setattr(ifaddr, "get_adapters", fake_adapters)
     monkeypatch.setattr(
         interfaces_module.socket,
         "if_nametoindex",
@@ -112,7 +112,7 @@ def test_nothing_left_lists_what_was_found(caplog):
 
 
 def test_only_loopback(monkeypatch):
-    monkeypatch.setattr(interfaces_module.ifaddr, "get_adapters", lambda: fake_adapters()[:1])
+    monkeypatch.setattr(ifaddr, "get_adapters", lambda: fake_adapters()[:1])
     with pytest.raises(DiscoveryError, match=r"loopback excluded.*lo \(127\.0\.0\.1\)"):
         interfaces()
     assert interfaces(include_loopback=True) == [LO4, LO6]

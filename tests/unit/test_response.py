@@ -7,7 +7,10 @@ whatever the network's segmentation.
 from typing import Callable, List, Tuple
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from upnpy import _response
 from upnpy._exceptions import BodyTooLarge, FramingError
 from upnpy._http import read_chunked
 from upnpy._response import NoResponse, framing, parse_head, read_body, read_head
@@ -163,3 +166,57 @@ def test_framing_rules():
     head = parse_head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip")
     assert framing("GET", head) == ("close", 0)  # not chunked: delimited by close
     assert framing("GET", parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 7")) == ("length", 7)
+
+
+# --- the usual head's shortcut reads what the careful reading reads --------------------------
+
+_STATUS_LINES = [
+    "HTTP/1.1 200 OK",
+    "HTTP/1.0 200 OK",
+    "HTTP/1.1 204",
+    "HTTP/1.1 500 \x85é\t",
+    "HTTP/1.1 20 OK",
+]
+_NAMES = [
+    "Content-Length", "content-length", "CONTENT-length", "Transfer-Encoding",
+    "transfer-encoding", "Connection", "CONNECTION", "Server", "EXT", "X-Content-Length",
+    "Content-Lengthy", "Bad Name", "", " Connection", "\tConnection",
+]  # fmt: skip
+_VALUES = [
+    "", " ", "\t2 ", "2", "2, 2", "3", "+3", "007", "²", "chunked", "gzip, Chunked ",
+    "close", " Keep-Alive ", "TE, close", "\x85close\xa0", "a\x01b", "a\rb", "x\ny", "é",
+]  # fmt: skip
+_LINES = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(_NAMES),
+        st.sampled_from([":", ": ", ":\t", " :", ""]),
+        st.sampled_from(_VALUES),
+    ),
+)
+
+
+def outcome(read: Callable[[], _response.Head]) -> Tuple:
+    """What a reading gives: every field of the head (headers in order), or its error."""
+    try:
+        head = read()
+    except FramingError as exc:
+        return ("error", str(exc))
+    fields = [getattr(head, name) for name in head._fields if name != "headers"]
+    return (*fields, list(head.headers.items()), len(head.headers))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(_STATUS_LINES), st.lists(_LINES, max_size=6), st.sampled_from(["", "\r\n"]))
+def test_the_usual_head_is_read_as_the_careful_reading_reads_it(status, lines, end):
+    data = ("\r\n".join([status, *lines]) + end).encode("latin-1")
+    careful = outcome(lambda: _response._careful_head(data.decode("latin-1")))
+    assert outcome(lambda: parse_head(data)) == careful
+
+
+def test_the_usual_head_takes_the_shortcut():
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: Close\r\nServer: x"
+    assert _response._PLAIN_HEAD.fullmatch(data.decode("latin-1"))
+    head = parse_head(data)
+    assert (head.length, head.keep_alive, head.coding) == (2, False, None)
+    assert dict(head.headers) == {"Content-Length": "2", "connection": "Close", "Server": "x"}

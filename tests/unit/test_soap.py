@@ -97,6 +97,17 @@ def test_envelope_refuses_names_that_are_not_xml_names(action, arg):
         soap.build_envelope(ST, action, [(arg, "v")])
 
 
+def test_envelope_refusals_are_not_remembered_with_the_envelopes():
+    for _ in range(2):  # the parts of an envelope are cached, a refusal is raised each time
+        with pytest.raises(ValidationError):
+            soap.build_envelope(ST, "Bad Action", [])
+        with pytest.raises(ValidationError):
+            soap.build_envelope("urn:x\x00", "Act", [])
+    assert soap.build_envelope(ST, "Act", []) == soap.build_envelope(ST, "Act", [])
+    assert b"<V>1</V>" in soap.build_envelope(ST, "Act", [("V", "1")])
+    assert b"<V>" not in soap.build_envelope(ST, "Act", [])
+
+
 # --- parse_response -------------------------------------------------------------------
 
 

@@ -321,7 +321,7 @@ def fake_adapters():
 
 @pytest.fixture
 def fake_ifaddr(monkeypatch):
-    monkeypatch.setattr(ssdp.ifaddr, "get_adapters", fake_adapters)
+    monkeypatch.setattr(ifaddr, "get_adapters", fake_adapters)
 
 
 def test_interface_addresses_default_excludes_loopback_and_ipv6(fake_ifaddr):
@@ -357,7 +357,7 @@ def test_interface_addresses_nothing_left_names_what_was_found(fake_ifaddr, capl
 
 
 def test_interface_addresses_only_loopback(monkeypatch):
-    monkeypatch.setattr(ssdp.ifaddr, "get_adapters", lambda: fake_adapters()[:1])
+    monkeypatch.setattr(ifaddr, "get_adapters", lambda: fake_adapters()[:1])
     with pytest.raises(DiscoveryError, match=r"loopback excluded.*lo \(127\.0\.0\.1\)"):
         ssdp.interface_addresses()
     assert ssdp.interface_addresses(include_loopback=True) == ["127.0.0.1"]
@@ -625,7 +625,7 @@ def test_multicast_path_against_a_loopback_group(
     responder = responder_factory(NOISY_ANSWERS)
     monkeypatch.setattr(ssdp, "SSDP_GROUP", (LOOPBACK, responder.port))
     monkeypatch.setattr(
-        ssdp.ifaddr,
+        ifaddr,
         "get_adapters",
         lambda: [
             ifaddr.Adapter("lo", "lo", [ifaddr.IP("127.0.0.1", 8, "lo")]),
@@ -873,7 +873,7 @@ def test_multicast_path_over_both_families_against_loopback_groups(
     v6 = responder_factory([V6_ROOT], host="::1")
     monkeypatch.setattr(ssdp, "SSDP_GROUP", (LOOPBACK, v4.port))
     monkeypatch.setattr(ssdp, "SSDP_GROUP_V6", ("::1", v6.port))
-    monkeypatch.setattr(ssdp.ifaddr, "get_adapters", lo_adapters)
+    monkeypatch.setattr(ifaddr, "get_adapters", lo_adapters)
     results = list(ssdp.search("upnp:rootdevice", timeout=0.8, interfaces=["lo"]))
     assert sorted(r.location for r in results) == [
         "http://127.0.0.1:5000/rootDesc.xml",
@@ -894,7 +894,7 @@ def test_search_one_family_only(monkeypatch, responder_factory, track_sockets, f
     v6 = responder_factory([V6_ROOT], host="::1")
     monkeypatch.setattr(ssdp, "SSDP_GROUP", (LOOPBACK, v4.port))
     monkeypatch.setattr(ssdp, "SSDP_GROUP_V6", ("::1", v6.port))
-    monkeypatch.setattr(ssdp.ifaddr, "get_adapters", lo_adapters)
+    monkeypatch.setattr(ifaddr, "get_adapters", lo_adapters)
     results = list(ssdp.search(timeout=0.5, interfaces=["lo"], family=family))
     assert len(results) == 1 and expected in results[0].location
     assert [s.family for s in track_sockets] == [family]

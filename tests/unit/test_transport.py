@@ -7,9 +7,11 @@ import pytest
 from servers import new_session
 
 from upnpy import DescriptionError, TransportError, TransportTimeout
+from upnpy._http import USER_AGENT
 from upnpy._transport import (
     RequestsTransport,
     SocketTransport,
+    _head,
     _target,
     as_transport,
     callback_address,
@@ -467,3 +469,19 @@ def test_requests_transport_refuses_a_zoned_link_local_address_before_sending(mo
     with pytest.raises(TransportError, match="link-local"):
         transport.exchange("GET", "http://[fe80::1%25lo]:5000/d.xml", {}, b"", TIMEOUT, 100)
     transport.close()
+
+
+def test_request_heads_are_cached_and_refusals_raised_each_time():
+    url = "http://127.0.0.1:1/ctl"
+    fields = (("SOAPAction", '"urn:x#A"'), ("Content-Length", "3"))
+    address, head = _head("POST", url, fields, 3)
+    assert address == ("127.0.0.1", 1)
+    assert head.startswith(b'POST /ctl HTTP/1.1\r\nHost: 127.0.0.1:1\r\nSOAPAction: "urn:x#A"\r\n')
+    assert head.endswith(b"Content-Length: 3\r\nUser-Agent: " + USER_AGENT.encode() + b"\r\n\r\n")
+    assert _head("POST", url, fields, 3)[1] is head
+    assert _head("POST", url, fields[:1], 4)[1].endswith(b"Content-Length: 4\r\n\r\n")
+    for _ in range(2):
+        with pytest.raises(TransportError, match="line break"):
+            _head("POST", url, (("X", "a\r\nInjected: 1"),), 0)
+        with pytest.raises(TransportError, match="Latin-1"):
+            _head("POST", url, (("X", "\u2603"),), 0)
