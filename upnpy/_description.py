@@ -65,10 +65,10 @@ _SMALL_UINT = re.compile(r"[0-9]{1,9}")
 _PLAIN_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.\-_~%!$&'()*+,;=:@]*)(?:[/?#]|\Z)", re.I)
 # An absolute path of printable ASCII (no space or backslash), not "//" (a network path),
 # with no query, fragment or parameters (urljoin drops empty ones).
-_PLAIN_PATH = re.compile(r"/(?!/)[^\x00-\x20\x7f-\U0010ffff\\?#;]*")
+_PLAIN_PATH = re.compile(r"/(?!/)[!\"$-:<->@-\[\]-~]*")
 # An absolute http(s) URL made of a plain host and such a path.
 _PLAIN_ABSOLUTE = re.compile(
-    r"https?://[A-Za-z0-9.\-_~%!$&'()*+,=:@]+(?:/[^\x00-\x20\x7f-\U0010ffff\\?#;]*)?"
+    r"https?://[A-Za-z0-9.\-_~%!$&'()*+,=:@]+(?:/[!\"$-:<->@-\[\]-~]*)?"
 )
 
 #: ``get(name)``: a field's text (``None`` when missing, ``""`` when empty).
