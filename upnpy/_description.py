@@ -67,9 +67,7 @@ _PLAIN_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.\-_~%!$&'()*+,;=:@]*)(?:[/?#
 # with no query, fragment or parameters (urljoin drops empty ones).
 _PLAIN_PATH = re.compile(r"/(?!/)[!\"$-:<->@-\[\]-~]*")
 # An absolute http(s) URL made of a plain host and such a path.
-_PLAIN_ABSOLUTE = re.compile(
-    r"https?://[A-Za-z0-9.\-_~%!$&'()*+,=:@]+(?:/[!\"$-:<->@-\[\]-~]*)?"
-)
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.\-_~%!$&'()*+,=:@]+(?:/[!\"$-:<->@-\[\]-~]*)?")
 
 #: ``get(name)``: a field's text (``None`` when missing, ``""`` when empty).
 Get = Callable[[str], Optional[str]]
