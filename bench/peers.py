@@ -62,15 +62,7 @@ class Floor:
         if status != 200 or target.out.encode() not in body:
             raise RuntimeError(f"raw call answered HTTP {status}: {body[:200]!r}")
 
-        def run(n: int) -> List[float]:
-            times = []
-            for _ in range(n):
-                t0 = clock()
-                floor.exchange(request)
-                times.append(clock() - t0)
-            return times
-
-        return run
+        return _runner(lambda: floor.exchange(request))
 
     def first_call(self, target: Target) -> float:
         requests = (
@@ -109,15 +101,7 @@ class KeepAliveFloor:
         if status != 200 or target.out.encode() not in body:
             raise RuntimeError(f"raw call answered HTTP {status}: {body[:200]!r}")
 
-        def run(n: int) -> List[float]:
-            times = []
-            for _ in range(n):
-                t0 = clock()
-                connection.exchange(request)
-                times.append(clock() - t0)
-            return times
-
-        return run
+        return _runner(lambda: connection.exchange(request))
 
     def first_call(self, target: Target) -> float:
         requests = (
@@ -159,11 +143,17 @@ def _timed(action: Callable[[], dict], target: Target, who: str) -> Callable[[in
     if target.out not in result:
         raise RuntimeError(f"{who} answered {result!r}")
 
+    return _runner(action)
+
+
+def _runner(call: Callable[[], object]) -> Callable[[int], List[float]]:
+    """``run(n)``: make *n* sequential calls, and return each one's duration in seconds."""
+
     def run(n: int) -> List[float]:
         times = []
         for _ in range(n):
             t0 = clock()
-            action()
+            call()
             times.append(clock() - t0)
         return times
 
