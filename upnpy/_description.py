@@ -124,7 +124,8 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
 # -- the two readers ------------------------------------------------------------------------------
 #
 # The records are built by the same functions (the section "records" below) from either tree:
-# the fast one of upnpy._reader, read in one expat pass, or the lenient one of upnpy._xml. A
+# the fast one of upnpy._reader (expat's tree built in C, only the fields read visited), or
+# the lenient one of upnpy._xml (xmltodict's dicts). A
 # builder reads texts through ``get(name)`` (``None`` when missing, ``""`` when empty, else
 # stripped) and reports a tolerated oddity through ``warn(message, url)``: a UPnPWarning on
 # the lenient path; on the fast path, _unusual, which abandons it for the lenient one (so

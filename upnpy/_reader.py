@@ -8,7 +8,9 @@ element), and a :class:`Schema` names what is read — per kind of element, the 
 (the first text of each), the lists of items and the records nested in it. Only those
 elements are visited: every other one is skipped with its subtree. The result is a tree of
 :class:`Node`, which :mod:`upnpy._description` turns into the same records as it does the
-lenient tree.
+lenient tree. A :class:`Family` (the schemas of descriptions, or of SCPDs) reads a whole
+document (:meth:`Family.read`), or hands over its checked tree (:meth:`Family.document`) so
+that parts of it are read when asked for: a first call reads one action of an SCPD.
 
 Anything unusual gives ``None``, and the caller takes the lenient parser, which has the last
 word: a document expat refuses (NUL bytes, control characters, garbage around the root,
@@ -121,7 +123,10 @@ class Family:
         except (ParseError, ValueError, LookupError, RecursionError):
             return None
         tag = top.tag
-        if tag[tag.rfind("}") + 1 :] != self.root or _deeper(top, MAX_DEPTH):
+        if tag[tag.rfind("}") + 1 :] != self.root:
+            return None
+        # Fewer start tags than MAX_DEPTH cannot nest deeper (the usual description).
+        if data.count(b"<") - data.count(b"</") > MAX_DEPTH and _deeper(top, MAX_DEPTH):
             return None
         return top
 
