@@ -31,7 +31,7 @@ from typing import (
 )
 
 from . import _datatypes, _http, _soap
-from ._description import ScpdIndex, index_scpd, parse_device, parse_scpd
+from ._description import index_scpd, parse_device, parse_scpd
 from ._exceptions import DescriptionError, UPnPError, UPnPWarning
 from ._gena import DEFAULT_DURATION
 from ._reader import Unusual
@@ -359,10 +359,9 @@ class Service(_ItemsAsAttributes):
         self._lock = threading.Lock()
         self._scpd: Optional[ScpdInfo] = None
         # The SCPD before it is read whole: its bytes, whether the device's documents have
-        # them, and its index (the first call's fast path) once made.
+        # them, and whether the first action was looked for alone (the first call's path).
         self._data: Optional[bytes] = None
         self._stored = False
-        self._index: Optional[ScpdIndex] = None
         self._indexed = False
         self._built: Dict[str, Action] = {}  # by name, as they are first used
         self._actions: Optional[Mapping[str, Action]] = None  # all of them, once listed
@@ -400,22 +399,21 @@ class Service(_ItemsAsAttributes):
         with self._lock:
             if self._scpd is None:
                 self._scpd = self._parsed()
-                self._data = self._index = None  # read: no longer needed
+                self._data = None  # read: no longer needed
             return self._scpd
 
     def _first(self, name: str) -> Optional[Action]:
-        """The action *name* read alone, with the state variables of its arguments, from a
-        plain SCPD (:class:`~upnpy._description.ScpdIndex`): what a first call needs. ``None``
-        when the SCPD is not plain or has no such action: then it is read whole."""
+        """The first action used, read alone with the state variables of its arguments from
+        a plain SCPD (:class:`~upnpy._description.ScpdIndex`): what a first call needs.
+        ``None`` when the SCPD is not plain or has no such action: then it is read whole, as
+        it is for the next action (the index, a whole tree, is not kept)."""
         with self._lock:
-            if self._scpd is not None:
+            if self._scpd is not None or self._indexed:
                 return None
-            if not self._indexed:
-                self._indexed = True
-                self._index = index_scpd(self._document(), self.scpd_url)
-                if self._index is not None:
-                    self._keep()
-            index = self._index
+            self._indexed = True
+            index = index_scpd(self._document(), self.scpd_url)
+            if index is not None:
+                self._keep()
             try:
                 info = index.action(name) if index is not None else None
                 if index is None or info is None:
