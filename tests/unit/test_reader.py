@@ -128,7 +128,7 @@ def test_the_corpus_and_captures_give_the_fast_path_work() -> None:
 
 
 PLAIN = b"""<?xml version="1.0"?>
-<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>0</minor>
+<root xmlns="urn:schemas-upnp-org:device-1-0" xmlns:d="urn:d"><specVersion><major>1</major><minor>0</minor>
 </specVersion><device><deviceType>urn:schemas-upnp-org:device:X:1</deviceType>
 <friendlyName>Plain</friendlyName><UDN>uuid:1</UDN><serviceList><service>
 <serviceType>urn:schemas-upnp-org:service:S:1</serviceType><serviceId>urn:upnp-org:serviceId:S
@@ -210,7 +210,7 @@ def test_every_lab_scpd_is_indexed() -> None:
 
 
 QUIRKY = b"""<?xml version="1.0"?>
-<scpd xmlns="urn:schemas-upnp-org:service-1-0"><actionList>
+<scpd xmlns="urn:schemas-upnp-org:service-1-0" xmlns:d="urn:d"><actionList>
 <action><name>Good</name><argumentList><argument><name>Level</name><direction>out</direction>
 <relatedStateVariable>Level</relatedStateVariable></argument></argumentList></action>
 <action><name>Odd</name><argumentList><argument><name>X</name><direction>sideways</direction>
@@ -296,3 +296,98 @@ def test_joining_a_url_is_urljoin(
     except ValueError:
         got = "refused"
     assert got == want
+
+
+# -- generated documents: the two paths agree on what either reads ----------------------------
+
+_TEXTS = st.sampled_from(
+    ["x", " urn:a:b:1 ", "/ctl", "http://h/p", "", "a&amp;b", "<![CDATA[c]]>", "5", "yes",
+     "NO", "in", "OUT", "ui4", "Ui2", "string", "-3", "1e3", "0x1", "\u00e9", "a<!-- c -->b",
+     "&#x41;", "\t\n"]
+)  # fmt: skip
+_NAMES = st.sampled_from(["", "", "", "d:", "x:"])  # d: declared on the root, x: in place
+
+
+def _element(name: st.SearchStrategy[str], inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.tuples(_NAMES, name, inner).map(
+        lambda t: (
+            f"<{t[0]}{t[1]}>{t[2]}</{t[0]}{t[1]}>"
+            if t[0] != "x:"
+            else f'<x:{t[1]} xmlns:x="urn:x">{t[2]}</x:{t[1]}>'
+        )
+    )
+
+
+def _record(fields: List[str], lists: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    field = _element(st.sampled_from([*fields, "other"]), _TEXTS)
+    return st.lists(st.one_of(field, lists), max_size=7).map("".join)
+
+
+_ARGUMENT = _record(["name", "direction", "relatedStateVariable", "retval"], st.just(""))
+_ACTION = _record(
+    ["name"],
+    _element(
+        st.just("argumentList"),
+        st.lists(_element(st.just("argument"), _ARGUMENT), max_size=3).map("".join),
+    ),
+)
+_VARIABLE = _record(
+    ["name", "dataType", "defaultValue", "sendEventsAttribute"],
+    st.one_of(
+        _element(
+            st.just("allowedValueList"),
+            st.lists(_element(st.just("allowedValue"), _TEXTS), max_size=3).map("".join),
+        ),
+        _element(
+            st.just("allowedValueRange"), _record(["minimum", "maximum", "step"], st.just(""))
+        ),
+    ),
+)
+_SCPD = st.tuples(
+    st.lists(_element(st.just("action"), _ACTION), max_size=3).map("".join),
+    st.lists(_element(st.just("stateVariable"), _VARIABLE), max_size=3).map("".join),
+).map(
+    lambda t: (
+        '<?xml version="1.0"?><scpd xmlns="urn:schemas-upnp-org:service-1-0" xmlns:d="urn:d">'
+        f"<actionList>{t[0]}</actionList><serviceStateTable>{t[1]}</serviceStateTable></scpd>"
+    )
+)
+_SERVICE = _record(
+    ["serviceType", "serviceId", "SCPDURL", "controlURL", "eventSubURL"], st.just("")
+)
+_ICON = _record(["mimetype", "width", "height", "depth", "url"], st.just(""))
+_DEVICE = _record(
+    ["deviceType", "friendlyName", "UDN", "manufacturerURL", "presentationURL", "UPC"],
+    st.one_of(
+        _element(
+            st.just("serviceList"),
+            st.lists(_element(st.just("service"), _SERVICE), max_size=3).map("".join),
+        ),
+        _element(
+            st.just("iconList"), st.lists(_element(st.just("icon"), _ICON), max_size=2).map("".join)
+        ),
+    ),
+)
+_DESCRIPTION = st.tuples(_element(st.just("URLBase"), _TEXTS), _DEVICE).map(
+    lambda t: (
+        '<?xml version="1.0"?><root xmlns="urn:schemas-upnp-org:device-1-0" xmlns:d="urn:d">'
+        f"{t[0]}<device>{t[1]}</device></root>"
+    )
+)
+
+
+@given(kind=st.sampled_from(["root", "scpd"]), data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_generated_documents_read_alike(kind: str, data: st.DataObject) -> None:
+    document = data.draw(_DESCRIPTION if kind == "root" else _SCPD).encode()
+    url = LOCATION if kind == "root" else SCPD_URL
+    got = fast(kind, document, url)
+    if got is None:
+        return
+    want, warned = lenient(kind, document, url)
+    assert not warned and got == want
+    if kind == "scpd":
+        index = _description.index_scpd(document, url)
+        assert index is not None
+        for name in index.actions:
+            assert index.action(name) == got.actions[name]
