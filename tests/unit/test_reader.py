@@ -128,7 +128,7 @@ def test_the_corpus_and_captures_give_the_fast_path_work() -> None:
 
 
 PLAIN = b"""<?xml version="1.0"?>
-<root xmlns="urn:schemas-upnp-org:device-1-0" xmlns:d="urn:d"><specVersion><major>1</major><minor>0</minor>
+<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion><major>1</major><minor>0</minor>
 </specVersion><device><deviceType>urn:schemas-upnp-org:device:X:1</deviceType>
 <friendlyName>Plain</friendlyName><UDN>uuid:1</UDN><serviceList><service>
 <serviceType>urn:schemas-upnp-org:service:S:1</serviceType><serviceId>urn:upnp-org:serviceId:S
