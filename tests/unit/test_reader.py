@@ -210,7 +210,7 @@ def test_every_lab_scpd_is_indexed() -> None:
 
 
 QUIRKY = b"""<?xml version="1.0"?>
-<scpd xmlns="urn:schemas-upnp-org:service-1-0" xmlns:d="urn:d"><actionList>
+<scpd xmlns="urn:schemas-upnp-org:service-1-0"><actionList>
 <action><name>Good</name><argumentList><argument><name>Level</name><direction>out</direction>
 <relatedStateVariable>Level</relatedStateVariable></argument></argumentList></action>
 <action><name>Odd</name><argumentList><argument><name>X</name><direction>sideways</direction>
