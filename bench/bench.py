@@ -672,6 +672,18 @@ def keeps_cell(target: Target) -> str:
     return "yes" if target.keep_alive else "no"
 
 
+def measured_cells(
+    target: Target, figures: Dict[str, Any], issue13: Dict[str, Any], clients: List[str]
+) -> List[str]:
+    """An issue-13 row's cells before its verdicts: device, keep-alive, floors, clients."""
+    return [
+        device_name(target),
+        keeps_cell(target),
+        *floor_cells(figures, issue13),
+        *(client_cell(figures, name, issue13) for name in clients),
+    ]
+
+
 def report_per_call_13(
     results: Dict[str, Any], targets: List[Target], peer_names: List[str], check: Check
 ) -> None:
@@ -689,10 +701,7 @@ def report_per_call_13(
         floor_shown = f"{ms(issue13['floor_median'])} ({issue13['floor']})"
         rows.append(
             [
-                device_name(target),
-                keeps_cell(target),
-                *floor_cells(figures, issue13),
-                *(client_cell(figures, name, issue13) for name in clients),
+                *measured_cells(target, figures, issue13, clients),
                 check(
                     13,
                     f"per-call {target.key}: upnpy overhead ≤ {us(MAX_OVERHEAD, False)}",
@@ -740,10 +749,7 @@ def report_first_call_13(
         mine = median_of(figures, "upnpy")
         rows.append(
             [
-                device_name(target),
-                keeps_cell(target),
-                *floor_cells(figures, issue13),
-                *(client_cell(figures, name, issue13) for name in clients),
+                *measured_cells(target, figures, issue13, clients),
                 check(
                     13,
                     f"URL → first action {target.key} ≤ {MAX_FIRST_CALL_RATIO:g}× floor",
