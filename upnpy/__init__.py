@@ -20,6 +20,7 @@ from ._discovery import discover, discover_iter
 from ._exceptions import (
     ActionError,
     DescriptionError,
+    DIDLError,
     DiscoveryError,
     SubscriptionError,
     TransportError,
@@ -91,6 +92,7 @@ __all__ = [
     "TransportTimeout",
     "ActionError",
     "SubscriptionError",
+    "DIDLError",
     "UPnPWarning",
 ]
 

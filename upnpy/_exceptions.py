@@ -10,7 +10,8 @@ The tree::
     ├─ TransportError            .url .status — connection, timeout, HTTP status without a fault
     │  └─ TransportTimeout(TransportError, TimeoutError)   the device did not answer in time
     ├─ ActionError               .code .description .action — the device's UPnP fault
-    └─ SubscriptionError         GENA failures
+    ├─ SubscriptionError         GENA failures
+    └─ DIDLError(UPnPError, ValueError)   a media server's DIDL-Lite that cannot be read
     UPnPWarning(UserWarning)     a non-conformant device was tolerated
 
 Wrong argument names raise Python's own :class:`TypeError`; an unknown service or action
@@ -35,6 +36,7 @@ __all__ = [
     "TransportTimeout",
     "ActionError",
     "SubscriptionError",
+    "DIDLError",
     "UPnPWarning",
     "XMLError",
     "FramingError",
@@ -138,6 +140,12 @@ class ActionError(UPnPError):
 
 class SubscriptionError(UPnPError):
     """A GENA subscription could not be made, renewed or cancelled."""
+
+
+class DIDLError(UPnPError, ValueError):
+    """A DIDL-Lite document (a Browse or Search result, a LastChange's metadata) that cannot be
+    read: not XML even after the usual repairs, a DTD or entity, too large or too deep, or
+    another root element than ``DIDL-Lite``."""
 
 
 class UPnPWarning(UserWarning):
