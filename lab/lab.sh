@@ -7,10 +7,10 @@
 #   lab/lab.sh exec DIR CMD...     run CMD inside the lab's client namespace, with lab.env exported
 #   lab/lab.sh run CMD...          up, exec CMD, down (also on failure or Ctrl-C); CMD's exit status
 #   lab/lab.sh clean               tear down every lab of this checkout (also ones in use)
-#   lab/lab.sh restart DIR gw|gw2|dms  stop that daemon of the lab (if running), start it again
-#                                  as `up` did, wait until it answers (for fault tests)
-#   lab/lab.sh start DIR gw|gw2|dms    start that daemon unless it runs; wait until it answers
-#   lab/lab.sh stop DIR gw|gw2|dms     stop that daemon (the second gateway's on-demand life)
+#   lab/lab.sh restart DIR gw|gw2|dms|dmr  stop that daemon of the lab (if running), start it
+#                                  again as `up` did, wait until it answers (for fault tests)
+#   lab/lab.sh start DIR gw|gw2|dms|dmr    start that daemon unless it runs; wait till it answers
+#   lab/lab.sh stop DIR gw|gw2|dms|dmr     stop that daemon (gw2's and dmr's on-demand life)
 #
 # Hosts on 10.77.0.0/24 (bridge br0 in namespace P-br), P a prefix unique to the run:
 #   P-gw  10.77.0.1  miniupnpd 2.3.1, IGD:2, WAN wan0 11.22.33.44/24 <-> P-inet 11.22.33.1
@@ -24,6 +24,12 @@
 #                    Built at every `up`, but its miniupnpd runs only on demand (`start`/`stop`;
 #                    in the tests `with lab.running("gw2"):`), so that a discovery of "every
 #                    device" still finds three; with UPNPY_LAB_GW2=1 it runs from `up` on.
+#   P-dmr 10.77.0.8  gmediarender 0.1, MediaRenderer:1 "Lab Renderer" (AVTransport,
+#                    RenderingControl, ConnectionManager), GStreamer into fakesinks, playing in
+#                    real time; http://10.77.0.8:49494/description.xml. Built at every `up`, run
+#                    on demand like P-gw2 (`start`/`stop`, `with lab.running("dmr"):`); with
+#                    UPNPY_LAB_DMR=1 it runs from `up` on. Observed: see run_renderer.
+# P-dms also serves a 60 s silent track "upnpy-long" (UPNPY_LAB_LONG_TRACK) for playback tests.
 # The first gateway forwards a mapped port end to end: a TCP connect from P-inet to
 # 11.22.33.44:<external port> reaches <client>:<internal port> with source 11.22.33.1 (its
 # nftables `forward` chain accepts established/related traffic and miniupnpd's mapped ports;
@@ -60,8 +66,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LABS=${UPNPY_LAB_HOME:-$HERE/../.lab}
 NET=10.77.0
-HOSTS="gw cl dms lt gw2 emu crowd"
-declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4 [gw2]=5 [emu]=6 [crowd]=7)
+HOSTS="gw cl dms lt gw2 emu crowd dmr"
+declare -A ADDR=([gw]=1 [cl]=2 [dms]=3 [lt]=4 [gw2]=5 [emu]=6 [crowd]=7 [dmr]=8)
 NET6=fd77:  # the LAN's IPv6 ULA prefix (fd77::/64): host N has fd77::N as well as 10.77.0.N
 # The emulated crowd's address pool (lab/responder.py in P-crowd): /32s in 10.77.16.0/20,
 # routed from the client via P-crowd's 10.77.0.7, so that the client keeps one neighbour entry.
@@ -69,9 +75,12 @@ EMU_CROWD_NET=10.77.16.0/20
 WAN_IP=11.22.33.44 INET_IP=11.22.33.1   # the first gateway's WAN link, to P-inet
 GW2_WAN_IP=100.64.0.2 CGN_IP=100.64.0.1  # the second gateway's, to P-cgn (carrier-grade NAT)
 TRACKS=3
+LONG_TRACK=upnpy-long  # a 60 s silent track besides the TRACKS short ones (playback tests)
+DMR_PORT=49494 DMR_NAME="Lab Renderer"
 CROWD=${UPNPY_LAB_CROWD:-0}
 EMU_CROWD=${UPNPY_LAB_EMU_CROWD:-2000}  # addresses in P-crowd's pool (0..4000)
 GW2=${UPNPY_LAB_GW2:-0}  # 1: the second gateway's miniupnpd runs from `up` on
+DMR=${UPNPY_LAB_DMR:-0}  # 1: the renderer (gmediarender) runs from `up` on
 IGD1=urn:schemas-upnp-org:device:InternetGatewayDevice:1
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -84,15 +93,23 @@ need_root() {
 
 cmd_packages() {
     local missing=""
-    for bin in miniupnpd minidlnad gupnp-network-light gssdp-discover xvfb-run xauth upnpc nft ip curl; do
+    for bin in miniupnpd minidlnad gupnp-network-light gssdp-discover xvfb-run xauth upnpc nft ip curl \
+        gmediarender; do
         command -v "$bin" >/dev/null 2>&1 || missing="$missing $bin"
+    done
+    # gmediarender's GStreamer elements (souphttpsrc, wavparse: -good; fakesink, audioconvert:
+    # core and -base) come in packages without a command of their own.
+    for pkg in gstreamer1.0-plugins-base gstreamer1.0-plugins-good; do
+        [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] \
+            || missing="$missing $pkg"
     done
     [ -z "$missing" ] && return 0
     log "missing:$missing — installing the lab's Debian packages"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
     apt-get install -y -qq miniupnpd miniupnpd-nftables nftables minidlna \
-        gupnp-tools gssdp-tools xvfb xauth miniupnpc iproute2 curl >&2
+        gupnp-tools gssdp-tools xvfb xauth miniupnpc iproute2 curl \
+        gmediarender gstreamer1.0-plugins-base gstreamer1.0-plugins-good >&2
 }
 
 # --- building -------------------------------------------------------------------------------
@@ -208,13 +225,19 @@ minidlna_conf() {  # minidlna_conf FILE MEDIA_DIR FRIENDLY_NAME DB_DIR LOG_DIR: 
 start_media_server() {
     local p=$1 dir=$2
     mkdir -p "$dir/media" "$dir/minidlna-db"
-    python3 - "$dir/media" "$TRACKS" <<'EOF'
+    # TRACKS half-second tones upnpy-track-N, and LONG_TRACK: 60 s of silence (960 kB), long
+    # enough for a renderer to be seen playing, pausing and stopping. minidlna titles each one
+    # after its file name.
+    python3 - "$dir/media" "$TRACKS" "$LONG_TRACK" <<'EOF'
 import math, struct, sys, wave
-folder, count = sys.argv[1], int(sys.argv[2])
+folder, count, long_track = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 for n in range(1, count + 1):
     with wave.open(f"{folder}/upnpy-track-{n}.wav", "wb") as w:
         w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
         w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * n / 10))) for i in range(4000)))
+with wave.open(f"{folder}/{long_track}.wav", "wb") as w:
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+    w.writeframes(bytes(2 * 8000 * 60))
 EOF
     minidlna_conf "$dir/minidlna.conf" "$dir/media" "upnpy lab media" "$dir/minidlna-db" "$dir"
     run_media_server "$p" "$dir"
@@ -226,6 +249,52 @@ start_light() {
     ip netns exec "$p-lt" env TMPDIR="$dir/light-tmp" xvfb-run -a \
         gupnp-network-light -i lan0 -n "upnpy lab light" -p 49200 \
         >"$dir/light.log" 2>&1 &
+}
+
+# The renderer: gmediarender 0.1 (MediaRenderer:1) in P-dmr, GStreamer output into fakesinks (no
+# sound card, no display); `sync=true` makes it play in real time, where a plain fakesink would
+# swallow a whole track at once. Like the second gateway it is built at every `up` (its uuid
+# chosen once, kept by restarts) but runs only on demand (`start`/`stop`; in the tests
+# `with lab.running("dmr"):`), so that a discovery of "every device" still finds three; with
+# UPNPY_LAB_DMR=1 it runs from `up` on. Its description: http://<dmr>:49494/description.xml.
+build_renderer() {
+    local p=$1 dir=$2
+    mkdir -p "$dir/renderer-tmp"
+    cat /proc/sys/kernel/random/uuid >"$dir/gmediarender.uuid"
+    [ "$DMR" = 1 ] && run_renderer "$p" "$dir"
+    return 0
+}
+
+run_renderer() {  # run_renderer P DIR: gmediarender in the background, in P-dmr
+    local p=$1 dir=$2
+    ip netns exec "$p-dmr" env TMPDIR="$dir/renderer-tmp" gmediarender -I lan0 -p "$DMR_PORT" \
+        -u "$(cat "$dir/gmediarender.uuid")" -f "$DMR_NAME" \
+        --gstout-audiopipe="fakesink sync=true" --gstout-videosink=fakesink \
+        --logfile="$dir/gmediarender.log" >>"$dir/gmediarender.out" 2>&1 &
+}
+
+# Observed with gmediarender 0.1 (libupnp 1.8.4) here (tests/interop/test_renderer_lab.py):
+# - It closes every connection right after its answer, but says so (CONNECTION: close) only on
+#   GETs, not on SOAP answers: a keep-alive client that sends the next request at once can find
+#   the socket closing under it (about one call in ten while it plays; the FIN comes ~0-1.5 ms
+#   after the answer).
+# - Play: PLAYING at once; TrackDuration 0:00:00 until GStreamer has read the header (~0.5 s);
+#   RelTime moves after ~1.3 s. Stop keeps RelTime and the track. Pause when stopped: fault 501
+#   "Transition to PAUSE not allowed; allowed=PLAY"; Play with no URI: 501 "Playing failed".
+# - Volume 0..100 (starts at 100), VolumeDB -15360..0 (1/256 dB). Events: one LastChange each
+#   for AVTransport and RenderingControl (all variables first, then the changes).
+# - IPv4 only in practice: it listens on its fe80:: address too but answers no IPv6 M-SEARCH.
+renderer_url() { echo "http://$NET.${ADDR[dmr]}:$DMR_PORT/description.xml"; }
+
+# http_wait P URL SECONDS: return once a GET of URL from the client namespace succeeds; fail
+# after SECONDS.
+http_wait() {
+    local p=$1 url=$2 deadline=$((SECONDS + $3))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        ip netns exec "$p-cl" curl -sf -o /dev/null --max-time 1 "$url" && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # The crowd: N more minidlna instances, each in a namespace of its own on the same bridge.
@@ -309,8 +378,9 @@ EOF
 }
 
 # Wait until all three devices (four with UPNPY_LAB_GW2=1, and the crowd) answer M-SEARCH in the
-# client namespace, and until minidlna has scanned its tracks (it answers before); record the
-# light's LOCATION (its UDN, and so its description path, is new at every start).
+# client namespace, until minidlna has scanned its tracks (it answers before), and with
+# UPNPY_LAB_DMR=1 until the renderer serves its description; record the light's LOCATION (its
+# UDN, and so its description path, is new at every start).
 wait_ready() {
     local p=$1 dir=$2 seen ip want missing=""
     want="http://$NET.${ADDR[gw]}:5000/ http://$NET.${ADDR[dms]}:8200/ http://$NET.${ADDR[lt]}:49200/"
@@ -323,6 +393,10 @@ wait_ready() {
         return 1
     fi
     LIGHT_URL=$(grep -F "http://$NET.${ADDR[lt]}:49200/" <<<"$seen" | head -n 1)
+    if [ "$DMR" = 1 ] && ! http_wait "$p" "$(renderer_url)" 15; then
+        log "gmediarender did not serve $(renderer_url) within 15 s"
+        return 1
+    fi
     for _ in $(seq 1 150); do
         grep -q "Initial file scan completed" "$dir/minidlna.out" 2>/dev/null && return 0
         sleep 0.1
@@ -351,6 +425,10 @@ cmd_up() {
         0 | 1) ;;
         *) die "UPNPY_LAB_GW2 must be 0 (the second gateway on demand) or 1 (running), not '$GW2'" ;;
     esac
+    case $DMR in
+        0 | 1) ;;
+        *) die "UPNPY_LAB_DMR must be 0 (the renderer on demand) or 1 (running), not '$DMR'" ;;
+    esac
     p=u$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
     dir=$(cd "$LABS" && pwd)/$p
     mkdir -p "$dir"
@@ -376,6 +454,12 @@ UPNPY_LAB_CGN_NS=$p-cgn
 UPNPY_LAB_GW2=$GW2
 UPNPY_LAB_DMS_URL=http://$NET.3:8200/rootDesc.xml
 UPNPY_LAB_TRACKS=$TRACKS
+UPNPY_LAB_LONG_TRACK=$LONG_TRACK
+UPNPY_LAB_DMR_NS=$p-dmr
+UPNPY_LAB_DMR_IP=$NET.${ADDR[dmr]}
+UPNPY_LAB_DMR_IP6=${NET6}:${ADDR[dmr]}
+UPNPY_LAB_DMR_URL=$(renderer_url)
+UPNPY_LAB_DMR=$DMR
 UPNPY_LAB_CROWD=$CROWD
 UPNPY_LAB_CROWD_IPS=$(crowd_ips | tr -s ' ' ',' | sed 's/,$//')
 UPNPY_LAB_LAN_IF=lan0
@@ -409,6 +493,7 @@ EOF
         build_gateway2 "$p" "$dir"
         start_media_server "$p" "$dir"
         start_light "$p" "$dir"
+        build_renderer "$p" "$dir"
         build_emu_crowd "$p" "$dir"
         start_crowd "$p" "$dir"
         wait_ready "$p" "$dir"
@@ -467,9 +552,11 @@ cmd_down() {
     for pid in $(ip netns pids "$p-lt" 2>/dev/null || true); do
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = gupnp-network-l ] && kill "$pid" 2>/dev/null || true
     done
-    for ns in lt dms gw gw2 emu crowd cl inet cgn br; do kill_namespace_pids "$p-$ns"; done
+    for ns in lt dms dmr gw gw2 emu crowd cl inet cgn br; do kill_namespace_pids "$p-$ns"; done
     kill_crowd "$p"
-    for ns in lt dms gw gw2 emu crowd cl inet cgn br; do ip netns del "$p-$ns" 2>/dev/null || true; done
+    for ns in lt dms dmr gw gw2 emu crowd cl inet cgn br; do
+        ip netns del "$p-$ns" 2>/dev/null || true
+    done
     log "lab $p torn down (logs kept in $dir)"
 }
 
@@ -492,22 +579,28 @@ cmd_clean() {
 
 # show_logs DIR [all]: the useful tail of each daemon's log — of every daemon with `all` (the
 # lab did not come up), else only of the daemons that died (a test run failed). Routine
-# chatter is left out: miniupnpd's netlink and debug lines, minidlna's scanner.
+# chatter is left out: miniupnpd's netlink and debug lines, minidlna's scanner, the MIME types
+# gmediarender lists at start.
 show_logs() {
-    local dir=$1 which=${2:-dead} p entry host comm f shown=0
+    local dir=$1 which=${2:-dead} p entry host comm f shown=0 dmr
     p=$(basename "$dir")
+    dmr=$(sed -n 's/^UPNPY_LAB_DMR=//p' "$dir/lab.env" 2>/dev/null || true)
     for entry in gw:miniupnpd:miniupnpd.log gw2:miniupnpd:miniupnpd-gw2.log \
-        dms:minidlnad:minidlna.out dms:minidlnad:minidlna.log lt:gupnp-network-l:light.log; do
+        dms:minidlnad:minidlna.out dms:minidlnad:minidlna.log lt:gupnp-network-l:light.log \
+        dmr:gmediarender:gmediarender.out dmr:gmediarender:gmediarender.log; do
         IFS=: read -r host comm f <<<"$entry"
         f=$dir/$f
         [ -s "$f" ] || continue
         if [ "$which" != all ] && [ -n "$(daemon_pids "$p-$host" "$comm")" ]; then
             continue  # still running: its log is not the story
         fi
-        # the second gateway runs only on demand: not running is normal
+        # the second gateway runs only on demand, the renderer too unless UPNPY_LAB_DMR=1: not
+        # running is normal
         [ "$host" != gw2 ] || [ "$which" = all ] || continue
+        [ "$host" != dmr ] || [ "$dmr" = 1 ] || [ "$which" = all ] || continue
         echo "----- $f (last 15 lines that matter)" >&2
-        grep -v -i -e 'netlink' -e 'recv' -e 'debug:' -e 'scanning' -e 'inotify' "$f" \
+        grep -v -i -e 'netlink' -e 'recv' -e 'debug:' -e 'scanning' -e 'inotify' \
+            -e 'Registering support' "$f" \
             | tail -n 15 >&2 || true
         shown=1
     done
@@ -549,22 +642,28 @@ stop_daemon() {
     die "$comm in $ns does not stop"
 }
 
-# Start, stop or restart the gateway (gw), the second gateway (gw2) or the media server (dms) of
-# a running lab, exactly as `up` starts it (same config, pid file and log, appended to). `start`
-# and `restart` return once it answers, from the lab's client namespace: its description for gw
-# and dms, an M-SEARCH for InternetGatewayDevice:1 for gw2. miniupnpd leaves the nftables chains
-# in place. The light cannot come back this way: it gets a new description URL at every start.
+# Start, stop or restart the gateway (gw), the second gateway (gw2), the media server (dms) or
+# the renderer (dmr) of a running lab, exactly as `up` starts it (same config, uuid, pid file and
+# log, appended to). `start` and `restart` return once it answers, from the lab's client
+# namespace: its description for gw, dms and dmr, an M-SEARCH for InternetGatewayDevice:1 for
+# gw2. miniupnpd leaves the nftables chains in place. The light cannot come back this way: it
+# gets a new description URL at every start.
 cmd_daemon() {
-    local action=$1 dir=${2:?usage: lab.sh $1 DIR gw|gw2|dms} daemon=${3:-} p ns comm pidfile url
+    local action=$1 dir=${2:?usage: lab.sh $1 DIR gw|gw2|dms|dmr} daemon=${3:-} p ns comm pidfile url
     [ -f "$dir/lab.env" ] || die "$dir is not a lab folder"
     dir=$(cd "$dir" && pwd)
     p=$(basename "$dir")
     case $daemon in
         gw | gw2) comm=miniupnpd pidfile=$(gateway_files "$dir" "$daemon").pid ;;
         dms) comm=minidlnad pidfile=$dir/minidlna.pid ;;
-        *) die "usage: lab.sh $action DIR gw|gw2|dms" ;;
+        dmr) comm=gmediarender pidfile=$dir/gmediarender.pid ;;  # it writes none: -P not given
+        *) die "usage: lab.sh $action DIR gw|gw2|dms|dmr" ;;
     esac
-    url=http://$NET.${ADDR[$daemon]}:$([ "$daemon" = dms ] && echo 8200 || echo 5000)/rootDesc.xml
+    case $daemon in
+        dms) url=http://$NET.${ADDR[dms]}:8200/rootDesc.xml ;;
+        dmr) url=$(renderer_url) ;;
+        *) url=http://$NET.${ADDR[$daemon]}:5000/rootDesc.xml ;;
+    esac
     ns=$p-$daemon
     ip netns pids "$ns" >/dev/null 2>&1 || die "lab $p has no namespace $ns"
     if [ "$action" != start ]; then
@@ -577,17 +676,15 @@ cmd_daemon() {
         case $daemon in
             gw | gw2) run_gateway "$p" "$dir" "$daemon" ;;
             dms) run_media_server "$p" "$dir" ;;
+            dmr) run_renderer "$p" "$dir" ;;
         esac
     fi
     if [ "$daemon" = gw2 ]; then
         ssdp_wait "$p" "$IGD1" 15 "$url" >/dev/null && return 0
     else
-        for _ in $(seq 1 150); do
-            ip netns exec "$p-cl" curl -sf -o /dev/null --max-time 1 "$url" && return 0
-            sleep 0.1
-        done
+        http_wait "$p" "$url" 15 && return 0
     fi
-    die "$comm did not answer (${url%/rootDesc.xml}) within 15 s of its $action"
+    die "$comm did not answer ($url) within 15 s of its $action"
 }
 
 RUN_DIR=""

@@ -60,6 +60,8 @@ def lab() -> Lab:
         gw2_url=env["UPNPY_LAB_GW2_URL"],
         gw2_wan_ip=env["UPNPY_LAB_GW2_WAN_IP"],
         cgn_ns=env["UPNPY_LAB_CGN_NS"],
+        dmr_url=env["UPNPY_LAB_DMR_URL"],
+        long_track=env["UPNPY_LAB_LONG_TRACK"],
     )
 
 
@@ -68,6 +70,14 @@ def light(lab):
     """The GUPnP light, described once per test module."""
     with upnpy.Device(lab.light_url) as device:
         yield device
+
+
+@pytest.fixture(scope="module")
+def dmr_running(lab):
+    """The renderer (gmediarender, ``lab.dmr_url``) running for the module: it runs on demand,
+    so that outside such a module discovery finds the lab's three usual devices."""
+    with lab.running("dmr"):
+        yield
 
 
 @pytest.fixture(scope="module")

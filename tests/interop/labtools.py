@@ -18,7 +18,13 @@ from urllib.parse import urlsplit
 LAB_SH = Path(__file__).resolve().parents[2] / "lab" / "lab.sh"
 
 #: The lab's daemons by host (the namespace suffix), as /proc/PID/comm names them (15 chars).
-DAEMONS = {"gw": "miniupnpd", "dms": "minidlnad", "lt": "gupnp-network-l", "gw2": "miniupnpd"}
+DAEMONS = {
+    "gw": "miniupnpd",
+    "dms": "minidlnad",
+    "lt": "gupnp-network-l",
+    "gw2": "miniupnpd",
+    "dmr": "gmediarender",
+}
 
 #: Run in another namespace of the lab by :meth:`Lab.connect_from_wan`: one TCP connection,
 #: the bytes given sent, then everything read until the peer closes; the outcome as JSON.
@@ -63,6 +69,14 @@ class Lab:
     gw2_url: str
     gw2_wan_ip: str
     cgn_ns: str
+    #: The renderer: gmediarender 0.1, MediaRenderer:1 "Lab Renderer" (AVTransport,
+    #: RenderingControl, ConnectionManager; description ``http://10.77.0.8:49494/description.xml``).
+    #: Its daemon runs on demand (``with lab.running("dmr"):``) unless the lab was built with
+    #: ``UPNPY_LAB_DMR=1``.
+    dmr_url: str
+    #: The title (and file name, less ``.wav``) of the media server's 60 s silent track
+    #: (8 kHz mono 16-bit), listed besides the :attr:`tracks` short ones ``upnpy-track-N``.
+    long_track: str
 
     def nft_nat_rules(self, host: str = "gw") -> str:
         """A gateway's miniupnpd NAT chain, as ``nft`` lists it (``gw`` or ``gw2``)."""
@@ -94,7 +108,7 @@ class Lab:
         return self.gw_ns[: -len("-gw")]
 
     def namespace(self, host: str) -> str:
-        """The namespace of *host* (``gw``, ``gw2``, ``dms`` or ``lt``)."""
+        """The namespace of *host* (``gw``, ``gw2``, ``dms``, ``lt`` or ``dmr``)."""
         if host not in DAEMONS:
             raise ValueError(f"no daemon host {host!r} in the lab (one of {sorted(DAEMONS)})")
         return f"{self.prefix}-{host}"
@@ -143,7 +157,8 @@ class Lab:
                     os.kill(pid, signal.SIGCONT)
 
     def restart(self, host: str) -> None:
-        """Restart a gateway (``gw``, ``gw2``) or the media server (``dms``) as ``lab.sh`` does.
+        """Restart a gateway (``gw``, ``gw2``), the media server (``dms``) or the renderer
+        (``dmr``) as ``lab.sh`` does.
 
         ``lab.sh restart`` stops the daemon if it still runs, starts it with the same command
         line, and returns once it answers (its description; for ``gw2`` an M-SEARCH for
@@ -153,20 +168,21 @@ class Lab:
         self._lab_sh("restart", host)
 
     def start(self, host: str) -> None:
-        """Start *host*'s daemon (``gw``, ``gw2``, ``dms``) unless it runs; wait till it answers."""
+        """Start *host*'s daemon (``gw``, ``gw2``, ``dms``, ``dmr``) unless it runs; wait till
+        it answers."""
         self._lab_sh("start", host)
 
     def stop(self, host: str) -> None:
-        """Stop *host*'s daemon (``gw``, ``gw2``, ``dms``); return once it is gone."""
+        """Stop *host*'s daemon (``gw``, ``gw2``, ``dms``, ``dmr``); return once it is gone."""
         self._lab_sh("stop", host)
 
     @contextlib.contextmanager
     def running(self, host: str) -> Iterator[None]:
         """*host*'s daemon running inside the block; stopped after it if it was started here.
 
-        For the second gateway (``gw2``), which runs on demand: outside such a block discovery
-        finds the lab's three usual devices. In a lab built with ``UPNPY_LAB_GW2=1`` it runs
-        all along and is left running.
+        For the second gateway (``gw2``) and the renderer (``dmr``), which run on demand:
+        outside such a block discovery finds the lab's three usual devices. In a lab built
+        with ``UPNPY_LAB_GW2=1`` (``UPNPY_LAB_DMR=1``) it runs all along and is left running.
         """
         started = not self.daemon_pids(host)
         if started:
@@ -295,6 +311,15 @@ class Lab:
     @property
     def light_ip6(self) -> str:
         return lab_env("LIGHT_IP6")
+
+    @property
+    def dmr_ip(self) -> str:
+        """The renderer's address (10.77.0.8; ``fd77::8`` is :attr:`dmr_ip6`)."""
+        return lab_env("DMR_IP")
+
+    @property
+    def dmr_ip6(self) -> str:
+        return lab_env("DMR_IP6")
 
     @property
     def emu_ns(self) -> str:

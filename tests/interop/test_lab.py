@@ -8,6 +8,8 @@ import ipaddress
 import socket
 import subprocess
 import urllib.request
+import wave
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +32,33 @@ def test_daemon_answers_msearch_with_a_parsable_description(lab, ssdp_answers, d
     with urllib.request.urlopen(url, timeout=5) as response:
         doc = xmltodict.parse(response.read())
     assert doc["root"]["device"]["UDN"].startswith("uuid:")
+
+
+def test_renderer_answers_msearch_with_its_description(lab):
+    """gmediarender runs on demand: started for this test, stopped after it."""
+    with lab.running("dmr"):
+        answers = raw_msearch("urn:schemas-upnp-org:device:MediaRenderer:1", seconds=2.5)
+        assert {headers["LOCATION"] for _, headers in answers} == {lab.dmr_url}, answers
+        with urllib.request.urlopen(lab.dmr_url, timeout=5) as response:
+            device = xmltodict.parse(response.read())["root"]["device"]
+    assert device["deviceType"] == "urn:schemas-upnp-org:device:MediaRenderer:1"
+    assert device["friendlyName"] == "Lab Renderer"
+    assert {
+        service["serviceType"].split(":")[-2] for service in device["serviceList"]["service"]
+    } == {
+        "AVTransport",
+        "RenderingControl",
+        "ConnectionManager",
+    }
+
+
+def test_media_folder_holds_a_silent_minute(lab):
+    """The long track minidlna serves besides the short ones: 60 s of 8 kHz mono 16-bit."""
+    with wave.open(str(Path(lab.folder) / "media" / f"{lab.long_track}.wav"), "rb") as track:
+        shape = (track.getnchannels(), track.getsampwidth(), track.getframerate())
+        assert shape == (1, 2, 8000)
+        assert track.getnframes() == 60 * 8000
+        assert track.readframes(track.getnframes()) == bytes(2 * 60 * 8000)
 
 
 def upnpc(lab, *args):
