@@ -14,6 +14,14 @@ closed, or that holds bytes nobody asked for, is thrown away before it is used; 
 that may have reached the device is never sent again unless its method is idempotent (GET,
 HEAD), so an action such as a toggle or AddAnyPortMapping runs at most once per call.
 
+Some devices close every connection right after their answer without saying so (libupnp's
+SOAP answers, e.g. gmediarender's, lack ``Connection: close``); the close then arrives a
+millisecond or so later and can race the next request. So a connection is reused for a
+POST only once the device has shown that it keeps connections (a reused connection has
+carried an answer), or after it has lain idle :data:`SETTLE` seconds without closing; and
+once a device is seen closing connections just after answering, its connections are no
+longer kept at all.
+
 :class:`RequestsTransport` wraps a :class:`requests.Session` the user hands in (for auth, TLS,
 proxies or extra headers); everything else in upnpy — SOAP, descriptions and GENA — is the
 same either way.
@@ -27,7 +35,18 @@ import select
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Set,
+    Tuple,
+    Union,
+)
 from urllib.parse import quote, urlsplit
 
 from ._errors import translate, with_cause
@@ -61,6 +80,12 @@ __all__ = [
 ]
 
 _MAX_IDLE = 4  # idle connections kept per (host, port)
+#: Seconds an idle connection to a device not yet seen keeping connections must have lain
+#: open before a POST may use it (its close, if it closes after each answer, comes sooner).
+SETTLE = 0.05
+#: A kept connection the device closes within this many seconds of its answer means that it
+#: closes after every answer (a later close is an ordinary idle timeout).
+CLOSE_LAG = 1.0
 _IDEMPOTENT = frozenset({"GET", "HEAD"})  # may be sent again on a fresh connection
 # What stays as written in a request target; anything else (space, non-ASCII) is %-encoded.
 _TARGET_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%") + "%"
@@ -201,7 +226,9 @@ class SocketTransport(Transport):
     """HTTP/1.1 over plain sockets, with keep-alive. Thread-safe; ``http:`` URLs only."""
 
     def __init__(self) -> None:
-        self._idle: Dict[Address, List[socket.socket]] = {}
+        self._idle: Dict[Address, List[Tuple[socket.socket, float]]] = {}  # (socket, since)
+        self._keeping: Set[Address] = set()  # seen answering on a reused connection
+        self._closing: Set[Address] = set()  # seen closing connections right after answers
         self._lock = threading.Lock()
         self._closed = False
 
@@ -219,11 +246,13 @@ class SocketTransport(Transport):
         request = head + body
         own = time.monotonic() + timeout[0] + timeout[1]
         deadline = own if deadline is None else min(own, deadline)
-        sock = self._take(key)
-        if sock is not None:
+        idle = self._take(key, method in _IDEMPOTENT)
+        if idle is not None:
+            sock, since = idle
             try:
-                return self._over(sock, key, request, method, url, timeout, deadline, limit)
+                reply = self._over(sock, key, request, method, url, timeout, deadline, limit)
             except _Broken as exc:
+                self._closes(key, since)
                 if method not in _IDEMPOTENT:  # it may have reached the device: not again
                     error = TransportError(
                         f"the connection closed before an answer; the {method} is not sent "
@@ -231,6 +260,11 @@ class SocketTransport(Transport):
                         url=url,
                     )
                     raise with_cause(error, exc) from None
+            else:
+                if key not in self._keeping:
+                    with self._lock:
+                        self._keeping.add(key)
+                return reply
         with translate(url):
             sock = _connect(key, min(timeout[0], max(deadline - time.monotonic(), 0.001)))
         try:
@@ -290,30 +324,48 @@ class SocketTransport(Transport):
             else:
                 sock.close()
 
-    def _take(self, key: Address) -> Optional[socket.socket]:
-        """An idle connection to *key* that is still good, or ``None``."""
+    def _take(self, key: Address, idempotent: bool) -> Optional[Tuple[socket.socket, float]]:
+        """An idle connection to *key* that is still good, with the time it went idle, or
+        ``None``. A POST is given one only when the device keeps connections or the
+        connection has settled (see the module's docstring)."""
         while True:
             with self._lock:
                 idle = self._idle.get(key)
-                sock = idle.pop() if idle else None
-            if sock is None or not _dropped(sock):
-                return sock
+                if not idle:
+                    return None
+                sock, since = idle[-1]
+                if not (idempotent or key in self._keeping or since + SETTLE <= time.monotonic()):
+                    return None  # left idle: a fresh connection carries this one
+                idle.pop()
+            if not _dropped(sock):
+                return sock, since
             sock.close()
+            self._closes(key, since)
+
+    def _closes(self, key: Address, since: float) -> None:
+        """A connection to *key*, idle since *since*, was closed by the device: soon after
+        an answer means that the device closes them all, so keep none."""
+        if time.monotonic() - since < CLOSE_LAG and key not in self._keeping:
+            with self._lock:
+                self._closing.add(key)
+                socks = self._idle.pop(key, [])
+            for sock, _ in socks:
+                sock.close()
 
     def _give(self, key: Address, sock: socket.socket) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, [])
-            if self._closed or len(idle) >= _MAX_IDLE:
+            if self._closed or key in self._closing or len(idle) >= _MAX_IDLE:
                 sock.close()
             else:
-                idle.append(sock)
+                idle.append((sock, time.monotonic()))
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, {}
         for socks in idle.values():
-            for sock in socks:
+            for sock, _ in socks:
                 sock.close()
 
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from servers import new_session
 
-from upnpy import DescriptionError, TransportError, TransportTimeout
+from upnpy import DescriptionError, TransportError, TransportTimeout, _transport
 from upnpy._http import USER_AGENT
 from upnpy._transport import (
     RequestsTransport,
@@ -212,7 +212,7 @@ def test_close_closes_idle_connections(scripted):
     server = scripted([ok(), ok()])
     transport = SocketTransport()
     transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
-    (idle,) = [s for socks in transport._idle.values() for s in socks]
+    (idle,) = [s for socks in transport._idle.values() for s, _ in socks]
     transport.close()
     transport.close()  # idempotent
     assert idle.fileno() == -1
@@ -249,12 +249,56 @@ def wait_for(condition, timeout=5.0):
 
 
 def test_a_post_is_never_sent_again_once_it_may_have_reached_the_device(scripted, transport):
-    # The device reads the second POST on the kept-alive connection, then closes it unanswered.
-    server = scripted([ok(b"one"), None, ok(b"three")])
-    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100).body == b"one"
+    # The device keeps connections (a second GET was answered on the first connection); then
+    # it reads a POST on the kept-alive connection, and closes it unanswered.
+    server = scripted([ok(b"one"), ok(b"two"), None, ok(b"four")])
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"one"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"two"
     with pytest.raises(TransportError, match="not sent again"):
         transport.exchange("POST", server.url, {}, b"toggle", TIMEOUT, 100)
-    assert [r.endswith(b"toggle") for r in server.requests] == [False, True]  # 2 POSTs, 2 calls
+    assert [r.endswith(b"toggle") for r in server.requests] == [False, False, True]
+    assert server.connections == 1
+
+
+def closing_late(body: bytes):
+    """An answer without ``Connection: close`` after which the device closes the connection a
+    few milliseconds later, as libupnp does (gmediarender's SOAP answers)."""
+
+    def answer(conn):
+        conn.sendall(ok(body))
+        threading.Event().wait(0.005)
+
+    return answer
+
+
+def test_posts_to_a_device_that_closes_after_each_answer_unannounced_get_fresh_connections(
+    scripted, transport
+):
+    server = scripted([closing_late(b"%d" % n) for n in range(4)], close_after=True)
+    bodies = [transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100).body for _ in range(3)]
+    assert bodies == [b"0", b"1", b"2"]  # back to back: none raced the device's close
+    assert server.connections == 3
+    wait_for(lambda: server.closed == 3)
+    # once its close was seen (the idle connection found closed), nothing is kept for it
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"3"
+    assert not any(transport._idle.values())
+
+
+def test_posts_reuse_connections_once_the_device_has_kept_one(scripted, transport):
+    server = scripted([ok(b"one"), ok(b"two"), ok(b"three"), ok(b"four")])
+    transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)
+    transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)  # answered on a reused one
+    for _ in range(2):
+        transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100)
+    assert server.connections == 1
+
+
+def test_a_settled_idle_connection_carries_a_post(scripted, transport, monkeypatch):
+    monkeypatch.setattr(_transport, "SETTLE", 0.0)  # as if the POSTs came SETTLE s apart
+    server = scripted([ok(b"one"), ok(b"two")])
+    for _ in range(2):
+        transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100)
+    assert server.connections == 1
 
 
 def test_an_idempotent_get_is_retried_on_a_fresh_connection(scripted, transport):
@@ -397,7 +441,7 @@ def test_an_ipv6_literal_is_connected_to_and_named_in_brackets(scripted, transpo
     server = scripted([ok(b"one"), ok(b"two")], host="::1")
     port = server.url.rpartition(":")[2]
     assert transport.exchange("GET", server.url + "/d.xml", {}, b"", TIMEOUT, 100).body == b"one"
-    reply = transport.exchange("POST", f"http://[0:0::1]:{port}/ctl", {}, b"x", TIMEOUT, 100)
+    reply = transport.exchange("GET", f"http://[0:0::1]:{port}/ctl", {}, b"", TIMEOUT, 100)
     assert reply.body == b"two"
     assert server.connections == 1  # kept alive: [0:0::1] is [::1]
     assert server.requests[0].split(b"\r\n")[:2] == [
