@@ -239,7 +239,7 @@ with wave.open(f"{folder}/{long_track}.wav", "wb") as w:
     w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
     w.writeframes(bytes(2 * 8000 * 60))
 EOF
-    minidlna_conf "$dir/minidlna.conf" "$dir/media" "upnpy lab media" "$dir/minidlna-db" "$dir"
+    minidlna_conf "$dir/minidlna.conf" "$dir/media" "Lab Media Server" "$dir/minidlna-db" "$dir"
     run_media_server "$p" "$dir"
 }
 

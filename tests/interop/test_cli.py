@@ -14,7 +14,7 @@ import pytest
 
 import upnpy
 
-NAMES = {"gw": "upnpy lab gateway", "dms": "upnpy lab media", "light": "upnpy lab light"}
+NAMES = {"gw": "upnpy lab gateway", "dms": "Lab Media Server", "light": "upnpy lab light"}
 
 
 def cli(*args, timeout=60):
@@ -142,9 +142,9 @@ def test_call_an_embedded_device_by_name_and_by_type(lab):
 
 
 def test_describe_by_name(lab):
-    done = cli("describe", "upnpy lab media")
+    done = cli("describe", "Lab Media Server")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("upnpy lab media  [urn:schemas-upnp-org:device:MediaServer:1]")
+    assert done.stdout.startswith("Lab Media Server  [urn:schemas-upnp-org:device:MediaServer:1]")
     assert "Browse(ObjectID, BrowseFlag" in done.stdout
 
 

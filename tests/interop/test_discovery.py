@@ -24,13 +24,13 @@ def by_name(devices):
 def test_discover_finds_the_three_devices_once_each(everything, lab):
     # over IPv4 and IPv6 (the gateway and the light answer both): once per UDN all the same
     assert sorted(d.friendly_name for d in everything) == [
+        "Lab Media Server",
         "upnpy lab gateway",
         "upnpy lab light",
-        "upnpy lab media",
     ]
     assert len({d.udn for d in everything}) == 3
     found = by_name(everything)
-    assert found["upnpy lab media"].location == lab.dms_url  # minidlna has no IPv6
+    assert found["Lab Media Server"].location == lab.dms_url  # minidlna has no IPv6
     for name, url in (("upnpy lab gateway", lab.gw_url), ("upnpy lab light", lab.light_url)):
         location = found[name].location
         assert location == url or location.startswith("http://["), location
