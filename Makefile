@@ -52,9 +52,9 @@ fuzz: venv
 		-p no:cacheprovider --hypothesis-seed=$$seed --hypothesis-show-statistics \
 		tests/unit/test_fuzz.py
 
-## make demo: the library's main job on the built-in LAN of real devices.
+## make demo: the library's main job on the built-in LAN of real devices (the renderer too).
 demo: venv
-	$(LAB) run $(PY) examples/demo.py
+	UPNPY_LAB_DMR=1 $(LAB) run $(PY) examples/demo.py
 
 ## make bench: latency and discovery figures next to a raw-socket floor, inside the lab, with
 ## the peers of the `bench` extra side by side, a crowd of 30 media servers for discovery, and
@@ -99,10 +99,10 @@ notebook-shot: venv
 	$(PY) tests/notebook/shot.py $(NOTEBOOK_OUT)/upnpy-lab.html $(NOTEBOOK_OUT)/upnpy-lab.png
 	$(PY) tests/notebook/shot.py $(NOTEBOOK_OUT)/upnpy-lab-dark.html $(NOTEBOOK_OUT)/upnpy-lab-dark.png
 
-## make lab-shell: a shell inside the lab's client namespace (the lab is torn down on exit);
-## lab/shellrc runs ~/.bashrc, then puts the venv first on PATH and prints what is on the LAN.
+## make lab-shell: a shell inside the lab's client namespace, the renderer running too (the lab
+## is torn down on exit); lab/shellrc runs ~/.bashrc, then puts the venv first on PATH and prints what is on the LAN.
 lab-shell: venv
-	$(LAB) run env UPNPY_VENV_BIN="$(CURDIR)/$(VENV)/bin" bash --rcfile "$(CURDIR)/lab/shellrc" -i
+	UPNPY_LAB_DMR=1 $(LAB) run env UPNPY_VENV_BIN="$(CURDIR)/$(VENV)/bin" bash --rcfile "$(CURDIR)/lab/shellrc" -i
 
 lab-clean:  # labs need root: without it there is none to tear down
 ifeq ($(CAN_LAB),yes)

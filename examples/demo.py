@@ -6,6 +6,7 @@ Run by `make demo`, inside the lab's client namespace (lab/lab.sh exports UPNPY_
 import os
 import subprocess
 import sys
+import time
 
 import upnpy
 
@@ -111,6 +112,27 @@ def main():
     media = next(d for d in devices if "MediaServer" in d.device_type)
     reply = media.ContentDirectory.Browse("0", "BrowseDirectChildren", "*", 0, 10, "")
     show('media.ContentDirectory.Browse("0", ...)["NumberReturned"]', reply["NumberReturned"])
+
+    title("Media: a track of the media server, played on the renderer (gmediarender)")
+    library = upnpy.MediaServer(media)
+    tracks = library.search('upnp:class derivedfrom "object.item.audioItem"')
+    for track in tracks:
+        res = track.resources[0]
+        print(f"  {track.title:<14} {res.duration:>5} s  {res.mime_type}  {res.url}")
+    tv = upnpy.MediaRenderer.find("Lab Renderer")
+    longest = max(tracks, key=lambda track: track.resources[0].duration or 0)
+    with tv.subscribe() as sub:
+        tv.play(longest.resources[0].url, title=longest.title)
+        for event in sub:  # until the renderer says it plays
+            if "TransportState" in event.variables:
+                print(f"  event: {event.service} TransportState={event.variables['TransportState']}")
+            if event.variables.get("TransportState") == "PLAYING":
+                break
+    time.sleep(2)
+    show("tv.state, tv.position, tv.duration", (tv.state, tv.position, tv.duration))
+    tv.stop()
+    show("tv.stop(); tv.state", tv.state)
+    tv.close()
 
 
 if __name__ == "__main__":

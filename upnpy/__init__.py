@@ -43,6 +43,13 @@ from ._ssdp import SSDPResponse, search
 from ._version import __version__
 
 if _typing.TYPE_CHECKING:  # loaded on first use (they bring in threads and an HTTP server)
+    from ._didl import (
+        MediaContainer,
+        MediaItem,
+        MediaObject,
+        MediaResource,
+        parse_didl,
+    )
     from ._gateway import (
         Forwarding,
         Gateway,
@@ -53,6 +60,10 @@ if _typing.TYPE_CHECKING:  # loaded on first use (they bring in threads and an H
         forward,
     )
     from ._lastchange import parse_last_change
+    from ._media import MediaError, MediaNotFound
+    from ._mediaserver import MediaServer
+    from ._metadata import didl_metadata
+    from ._renderer import MediaEvent, MediaRenderer, MediaSubscription
     from ._subscription import Event, Subscription
     from ._tracker import DeviceChange, DeviceTracker
 
@@ -77,6 +88,18 @@ __all__ = [
     "Forwarding",
     "forward",
     "GatewayNotFound",
+    "MediaRenderer",
+    "MediaServer",
+    "MediaEvent",
+    "MediaSubscription",
+    "MediaObject",
+    "MediaContainer",
+    "MediaItem",
+    "MediaResource",
+    "parse_didl",
+    "didl_metadata",
+    "MediaError",
+    "MediaNotFound",
     "DeviceInfo",
     "ServiceInfo",
     "IconInfo",
@@ -112,6 +135,18 @@ _LAZY = {
     "GatewayNotFound": "._gateway",
     "DeviceTracker": "._tracker",
     "DeviceChange": "._tracker",
+    "MediaRenderer": "._renderer",
+    "MediaEvent": "._renderer",
+    "MediaSubscription": "._renderer",
+    "MediaServer": "._mediaserver",
+    "MediaError": "._media",
+    "MediaNotFound": "._media",
+    "MediaObject": "._didl",
+    "MediaContainer": "._didl",
+    "MediaItem": "._didl",
+    "MediaResource": "._didl",
+    "parse_didl": "._didl",
+    "didl_metadata": "._metadata",
 }
 
 

@@ -11,9 +11,11 @@
     upnpy ports add PORT [--protocol UDP] [--to HOST:PORT] [--lease S] [--description D]
     upnpy ports rm PORT [--protocol UDP]
     upnpy forward PORT [--protocol UDP] [--to HOST:PORT] [--lease S]   hold until Ctrl-C
+    upnpy play URL [--to RENDERER] [--title T] [--mime TYPE]   on a MediaRenderer
+    upnpy browse SERVER [OBJECT_ID] [--limit N] [--json]       a MediaServer's container
 
-DEVICE (and ``--gateway DEVICE``) is a description URL, or a name found by a short search
-(``--timeout``, 2 s): a UDN (``uuid:...``, the search stops at its answer), a device type
+DEVICE (and ``--gateway``, ``--to``, SERVER) is a description URL, or a name found by a short
+search (``--timeout``, 2 s): a UDN (``uuid:...``, the search stops at its answer), a device type
 (``urn:...:device:...``, the first device of that type), or a friendlyName or short type
 (``"upnpy lab light"``, ``DimmableLight``), matched without regard to case, whole or else as a
 unique part. Embedded devices count: the service is then looked up within the one named.
@@ -53,7 +55,7 @@ from typing import (
     Tuple,
 )
 
-from . import _cli_names
+from . import _cli_media, _cli_names
 from ._cli_names import (
     NAME_TIMEOUT,
     Failure,
@@ -228,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("port", type=_port)
     remove.add_argument("--protocol", choices=("TCP", "UDP"), default="TCP", type=str.upper)
     mapping(gateway(command("forward", "map a port until Ctrl-C, renewed")))
+    _cli_media.add_commands(command, lookup, _count)
     return parser
 
 
@@ -378,6 +381,7 @@ COMMANDS: Dict[str, Callable[[argparse.Namespace], int]] = {
     "ip": _run_gateway,
     "ports": _run_gateway,
     "forward": _run_gateway,
+    **_cli_media.COMMANDS,
 }
 
 

@@ -1,6 +1,6 @@
 """The hostile corpus (issue 9): every input of tests/corpus/ against its parser or exchange.
 
-Each case names its surface (description, scpd, soap, ssdp, notify), how it is run (a pure
+Each case names its surface (description, scpd, soap, ssdp, notify, didl), how it is run (a pure
 parser, or a loopback exchange through tests/servers.py) and its expected outcome: the robust
 result, or the upnpy error a refusal must be. Every case also runs under a time budget and a
 memory cap, and must leave no thread, file descriptor or unclosed socket behind; any
@@ -32,12 +32,12 @@ from fakes import FakeDevice
 from servers import LoopbackServer, Reply, Request
 
 import upnpy
-from upnpy import _description, _exceptions, _gena, _gena_server, _soap, _ssdp
+from upnpy import _description, _didl, _exceptions, _gena, _gena_server, _soap, _ssdp
 from upnpy._records import StateVariableInfo
 from upnpy._transport import RequestsTransport, SocketTransport, Transport
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
-SURFACES = ("description", "scpd", "soap", "ssdp", "notify")
+SURFACES = ("description", "scpd", "soap", "ssdp", "notify", "didl")
 
 #: Seconds one case may take; memory it may add to the process's peak resident size.
 BUDGET = 10.0
@@ -58,6 +58,7 @@ ERRORS: Dict[str, type] = {
     "ValidationError": upnpy.ValidationError,
     "NotifyRejected": _gena.NotifyRejected,
     "ValueError": ValueError,
+    "DIDLError": upnpy.DIDLError,
 }
 #: Low-level classes that must never reach a caller (upnpy._errors translates them).
 INTERNAL = (_exceptions.XMLError, _exceptions.FramingError)
@@ -626,6 +627,15 @@ def run_last_change(case: Mapping[str, Any], surface: str, bench: Bench) -> Call
     return lambda: upnpy.parse_last_change(value, variables)
 
 
+def run_didl(case: Mapping[str, Any], surface: str, bench: Bench) -> Callable[[], Any]:
+    """``_didl.parse_didl`` of the input: bytes, or (``as_text``) the text a SOAP answer gives;
+    ``limit`` is the caller's cap on objects."""
+    data = data_of(case["input"], surface)
+    value: Any = data.decode("utf-8", "surrogatepass") if case.get("as_text") else data
+    limit = case.get("limit", _didl.MAX_OBJECTS)
+    return lambda: _didl.parse_didl(value, limit=limit)
+
+
 DEFAULT_PROPERTYSET = (
     b'<?xml version="1.0"?><e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">'
     b"<e:property><Value>1</Value></e:property></e:propertyset>"
@@ -697,6 +707,7 @@ RUNNERS: Dict[str, Runner] = {
     "notify_headers": run_notify_headers,
     "last_change": run_last_change,
     "callback_server": run_callback_server,
+    "didl": run_didl,
 }
 
 

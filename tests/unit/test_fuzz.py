@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import upnpy
-from upnpy import _description, _exceptions, _gena, _http, _soap, _ssdp, _xml
+from upnpy import _description, _didl, _exceptions, _gena, _http, _soap, _ssdp, _xml
 from upnpy._records import DeviceInfo, ScpdInfo, StateVariableInfo
 
 EXAMPLES = int(os.environ.get("UPNPY_FUZZ_EXAMPLES", "50"))
@@ -373,6 +373,28 @@ def test_parse_last_change(data: bytes, as_text: bool, types: Any) -> None:
     result = only((ValueError,), lambda: upnpy.parse_last_change(value, variables))
     if not isinstance(result, BaseException):
         assert isinstance(result, dict)
+
+
+DIDL_SEEDS = [
+    (CORPUS / "didl" / name).read_bytes()
+    for name in ("minidlna-browse.xml", "gerbera-indented.xml", "sonos-queue.xml",
+                 "wmp-desc-markup.xml", "no-namespaces.xml")
+]  # fmt: skip
+
+
+@FUZZ
+@given(data=documents(DIDL_SEEDS), as_text=st.booleans(), limit=st.sampled_from([0, 1, 10_000]))
+def test_parse_didl(data: bytes, as_text: bool, limit: int) -> None:
+    value: Any = data.decode("utf-8", "replace") if as_text else data
+    result = only((upnpy.DIDLError,), lambda: _didl.parse_didl(value, limit=limit))
+    if not isinstance(result, BaseException):
+        assert isinstance(result, tuple) and len(result) <= limit
+        for obj in result:
+            assert isinstance(obj, (_didl.MediaItem, _didl.MediaContainer))
+            assert isinstance(obj.id, str) and isinstance(obj.title, str) and obj.upnp_class
+            for resource in obj.resources:
+                assert resource.duration is None or resource.duration >= 0
+                assert resource.size is None or resource.size >= 0
 
 
 # -- SSDP -------------------------------------------------------------------------------------
