@@ -86,22 +86,22 @@ def _cut(text: str, width: int) -> str:
 
 def _row(*cells: str) -> str:
     fixed = [_cut(cell, width).ljust(width) for cell, width in zip(cells, WIDTHS)]
-    return "  ".join([*fixed, cells[3].rjust(8), cells[4]]).rstrip()
+    return "  ".join([*fixed, cells[3].rjust(10), cells[4]]).rstrip()
 
 
 def object_row(obj: MediaObject) -> str:
-    """One line of the browse table: id, short class, title, duration, first URL (or the
-    child count of a container)."""
+    """One line of the browse table: id, class (its last part), title, duration, first URL
+    (or the child count of a container)."""
     from ._avtime import format_duration
     from ._didl import MediaContainer
 
     res = _first(obj)
-    kind = obj.upnp_class.removeprefix("object.")
+    kind = obj.upnp_class.rsplit(".", 1)[-1]
     if isinstance(obj, MediaContainer):
         last = "" if obj.child_count is None else f"{obj.child_count} children"
         return _row(obj.id, kind, obj.title, "", last)
     seconds = res.duration if res is not None else None
-    shown = format_duration(round(seconds)) if seconds is not None else ""
+    shown = format_duration(seconds) if seconds is not None else ""
     return _row(obj.id, kind, obj.title, shown, res.url if res is not None else "")
 
 

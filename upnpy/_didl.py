@@ -70,7 +70,8 @@ def _empty() -> Mapping[Any, Any]:
 class MediaResource:
     """One ``<res>``: a URL of the object's content, and how it is served.
 
-    :ivar url: the text of ``<res>``, stripped (as sent: not resolved against any base).
+    :ivar url: the text of ``<res>``, stripped (:class:`~upnpy.MediaServer` makes a relative
+        one absolute against the server's description URL).
     :ivar protocol_info: the ``protocolInfo`` attribute (``http-get:*:audio/mpeg:*``), or ``""``.
     :ivar mime_type: its third field, or ``None`` when ``*``, absent or not ``type/subtype``.
     :ivar size: bytes; *duration*: seconds; *bitrate*: bytes per second (as DIDL-Lite defines
@@ -87,7 +88,12 @@ class MediaResource:
     attributes: Mapping[str, str] = field(default_factory=_empty)
 
     def __repr__(self) -> str:
-        return f"MediaResource(url={_short.repr(self.url)}, mime_type={self.mime_type!r})"
+        more = "".join(
+            f", {name}={value!r}"
+            for name, value in (("size", self.size), ("duration", self.duration))
+            if value is not None
+        )
+        return f"MediaResource(url={_short.repr(self.url)}, mime_type={self.mime_type!r}{more})"
 
     def __hash__(self) -> int:  # the generated one would hash the (unhashable) mapping
         return hash((self.url, self.protocol_info))

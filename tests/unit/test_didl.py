@@ -292,7 +292,8 @@ def test_records_are_frozen_read_only_hashable_and_short_in_repr():
     assert repr(track) == "MediaItem(id='64$0$0', title='tone-440')"
     assert repr(folder) == "MediaContainer(id='64$0', title='tones')"
     assert repr(track.resources[0]) == (
-        "MediaResource(url='http://10.77.0.3:8200/MediaItems/25.wav', mime_type='audio/x-wav')"
+        "MediaResource(url='http://10.77.0.3:8200/MediaItems/25.wav', mime_type='audio/x-wav',"
+        " size=5292044, duration=60.0)"
     )
     long = parse_didl(item(f"<dc:title>{'x' * 5000}</dc:title><upnp:class>x</upnp:class>"))[0]
     assert len(repr(long)) < 120

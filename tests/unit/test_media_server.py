@@ -2,6 +2,7 @@
 paging, the bounds of browse/walk/search against a server that never stops, and the faults.
 The real minidlna is in tests/interop/test_media.py."""
 
+import json
 import xml.etree.ElementTree as ET
 from typing import Callable, Dict, List, Tuple
 
@@ -10,6 +11,7 @@ from fakes import FakeDevice, lab_documents, soap_fault, soap_response
 
 import upnpy
 from upnpy import _mediaserver
+from upnpy._cli import main
 
 CD = "urn:schemas-upnp-org:service:ContentDirectory:1"
 CTL = "/ctl/ContentDir"
@@ -237,3 +239,23 @@ def test_walk_does_not_open_a_container_without_an_id(fake, server):
     with pytest.warns(upnpy.UPnPWarning, match="id"):
         assert [o.title for o in server.walk()] == ["no id", "track i"]
     assert len(fake.posts(CTL)) == 1  # the root only
+
+
+def test_the_browse_command_prints_a_table_and_json_lines(fake, capsys):
+    children = [container("A", count=3), item("t1")]
+    serve(fake, lambda parent, start, count: (children[start:], len(children)))
+    assert main(["browse", fake.url + "/rootDesc.xml", "0"]) == 0
+    header, folder, track = capsys.readouterr().out.splitlines()
+    assert header.split() == ["ID", "CLASS", "TITLE", "DURATION", "URL"]
+    assert folder.split() == ["A", "storageFolder", "folder", "A", "3", "children"]
+    assert track.split() == [
+        "t1",
+        "musicTrack",
+        "track",
+        "t1",
+        "0:01:00",
+        "http://127.0.0.1:1/t1.wav",
+    ]
+    assert main(["browse", fake.url + "/rootDesc.xml", "--json", "--limit", "1"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["child_count"] == 3 and json.loads(line)["container"] is True
