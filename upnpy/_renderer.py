@@ -12,6 +12,7 @@ import collections
 import datetime
 import logging
 import mimetypes
+import re
 import threading
 import time
 import warnings
@@ -36,6 +37,8 @@ log = logging.getLogger("upnpy")
 METADATA_REFUSED = frozenset({402, 714})
 #: Seconds the HEAD that finds a URL's MIME type may take (connect, read).
 HEAD_TIMEOUT = (2.0, 3.0)
+#: A MIME type as a server may name it, which a protocolInfo can carry (no ``:``, no ``*``).
+_MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*\Z")
 #: Renderer answers that mean "no value" for a time (UPnP AV: NOT_IMPLEMENTED).
 _NO_TIME = frozenset({"", "NOT_IMPLEMENTED", "NOT IMPLEMENTED"})
 
@@ -402,7 +405,4 @@ def _content_type(headers: Mapping[str, str]) -> Optional[str]:
     """The ``type/subtype`` of a Content-Type header (a case-insensitive mapping), or
     ``None`` when there is no such."""
     kind = headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
-    main, _, sub = kind.partition("/")
-    if not (main and sub) or not kind.isascii() or any(c in kind for c in ' \t"*'):
-        return None
-    return kind
+    return kind if _MIME_TYPE.match(kind) else None

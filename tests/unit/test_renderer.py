@@ -109,7 +109,11 @@ def test_without_a_mime_type_the_media_url_is_asked_with_a_head(fake, tv):
     assert item.resources[0].protocol_info == "http-get:*:audio/mpeg:*"
 
 
-@pytest.mark.parametrize("status, content_type", [(404, "text/html"), (200, "nonsense"), (200, "")])
+@pytest.mark.parametrize(
+    "status, content_type",
+    [(404, "text/html"), (200, "nonsense"), (200, ""), (200, "audio/x:wav"), (200, "*/*"),
+     (200, "audio/mp\u00e9g"), (200, "audio/mpeg extra")],
+)  # fmt: skip
 def test_a_failed_head_falls_back_to_the_extension(fake, tv, status, content_type):
     serve_media(fake, status, content_type)
     tv.play(fake.url + "/clip.mp4")
