@@ -124,9 +124,10 @@ def main():
     with tv.subscribe() as sub:
         tv.play(longest.resources[0].url, title=longest.title)
         for event in sub:  # until the renderer says it plays
-            if "TransportState" in event.variables:
-                print(f"  event: {event.service} TransportState={event.variables['TransportState']}")
-            if event.variables.get("TransportState") == "PLAYING":
+            state = event.variables.get("TransportState")
+            if state is not None:
+                print(f"  event: {event.service} TransportState={state}")
+            if state == "PLAYING":
                 break
     time.sleep(2)
     show("tv.state, tv.position, tv.duration", (tv.state, tv.position, tv.duration))
