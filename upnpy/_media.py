@@ -8,13 +8,13 @@ once) and names the errors both raise.
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Optional, Tuple
+from typing import Any, Iterable, Optional, Tuple, Type, TypeVar
 
 from ._discovery import discover_iter
 from ._exceptions import UPnPError
 from ._proxy import Device, Service
 
-__all__ = ["MediaError", "MediaNotFound", "find_media", "service_of"]
+__all__ = ["MediaError", "MediaNotFound", "MediaDevice", "find_media", "service_of"]
 
 log = logging.getLogger("upnpy")
 
@@ -90,3 +90,57 @@ def find_media(
     kind = device_type.split(":")[-2]
     what = f"{kind} {name!r}" if name is not None else f"a {kind}"
     raise MediaNotFound(f"{what} did not answer within {timeout} s")
+
+
+_D = TypeVar("_D", bound="MediaDevice")
+
+
+class MediaDevice:
+    """What :class:`~upnpy.MediaRenderer` and :class:`~upnpy.MediaServer` share: a wrapped
+    :class:`~upnpy.Device` (:attr:`device`), found by type and name, closed with it."""
+
+    #: The search target of :meth:`find`, and the service that makes a device one of these.
+    SEARCH = ""
+    SERVICE = ""
+
+    def __init__(self, device: Device) -> None:
+        self.device = device
+
+    @classmethod
+    def find(
+        cls: Type[_D],
+        name: Optional[str] = None,
+        timeout: float = 2.0,
+        *,
+        interfaces: Optional[Iterable[str]] = None,
+    ) -> _D:
+        """The device called *name* (its friendlyName, without regard to case, or its UDN),
+        or the first one to answer when *name* is ``None``. The search stops at it.
+
+        :raises MediaNotFound: when it did not answer within *timeout* seconds.
+        :raises DiscoveryError: when no interface could send the search.
+        """
+        _, device = find_media(cls.SEARCH, cls.SERVICE, name, timeout, interfaces)
+        return cls(device)
+
+    def _service(self, kind: str) -> Service:
+        """The device's *kind* service (the one that makes it what it is)."""
+        found = service_of(self.device, self.SERVICE)
+        if found is None:
+            name = self.device.friendly_name
+            raise MediaError(f"{name!r} has no {self.SERVICE}: not a {kind}")
+        return found
+
+    def close(self) -> None:
+        """Close the device's HTTP connections (idempotent)."""
+        self.device.close()
+
+    def __enter__(self: _D) -> _D:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        kind = type(self).__name__
+        return f"<{kind} {self.device.friendly_name!r} at {self.device.location}>"

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import replace
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 from urllib.parse import urljoin
 
 from ._didl import MediaContainer, MediaObject, parse_didl
 from ._exceptions import DIDLError, UPnPError, UPnPWarning
-from ._media import SERVER_SEARCH, MediaError, find_media, service_of
+from ._media import SERVER_SEARCH, MediaDevice, MediaError
 from ._proxy import Action, Device, Service
 
 __all__ = ["MediaServer"]
@@ -33,37 +33,23 @@ WALK_DEPTH = 12
 WALK_LIMIT = 10_000
 
 
-class MediaServer:
+class MediaServer(MediaDevice):
     """A MediaServer (minidlna, gerbera, a NAS): browse and search its ContentDirectory.
 
     :param device: the server's :class:`~upnpy.Device` (it stays reachable as
         :attr:`device`); an embedded MediaServer is found in its tree.
     :raises MediaError: when the device has no ContentDirectory service.
+
+    ``MediaServer.find(name=None, timeout=2.0)`` finds one by name or UDN (see
+    :meth:`MediaDevice.find`); it is a context manager that closes the device.
     """
 
+    SEARCH = SERVER_SEARCH
+    SERVICE = "ContentDirectory"
+
     def __init__(self, device: Device) -> None:
-        directory = service_of(device, "ContentDirectory")
-        if directory is None:
-            raise MediaError(f"{device.friendly_name!r} has no ContentDirectory: not a MediaServer")
-        self.device = device
-        self.content_directory: Service = directory
-
-    @classmethod
-    def find(
-        cls,
-        name: Optional[str] = None,
-        timeout: float = 2.0,
-        *,
-        interfaces: Optional[Iterable[str]] = None,
-    ) -> MediaServer:
-        """The server called *name* (its friendlyName, without regard to case, or its UDN),
-        or the first one to answer when *name* is ``None``. The search stops at it.
-
-        :raises MediaNotFound: when it did not answer within *timeout* seconds.
-        :raises DiscoveryError: when no interface could send the search.
-        """
-        _, device = find_media(SERVER_SEARCH, "ContentDirectory", name, timeout, interfaces)
-        return cls(device)
+        super().__init__(device)
+        self.content_directory: Service = self._service("MediaServer")
 
     def browse(
         self,
@@ -236,19 +222,6 @@ class MediaServer:
         ``/getaa?...`` album art) made absolute against the server's description URL."""
         base = self.device.location
         return [_absolute(obj, base) for obj in parse_didl(str(reply.get("Result") or ""))]
-
-    def close(self) -> None:
-        """Close the device's HTTP connections (idempotent)."""
-        self.device.close()
-
-    def __enter__(self) -> MediaServer:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<MediaServer {self.device.friendly_name!r} at {self.device.location}>"
 
 
 def _count(value: Any) -> int:

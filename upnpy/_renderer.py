@@ -23,7 +23,7 @@ from ._avtime import format_duration, parse_duration
 from ._exceptions import ActionError, SubscriptionError, UPnPError, UPnPWarning, ValidationError
 from ._gena import DEFAULT_DURATION
 from ._lastchange import parse_last_change
-from ._media import RENDERER_SEARCH, MediaError, find_media, service_of
+from ._media import RENDERER_SEARCH, MediaDevice, MediaError, service_of
 from ._metadata import didl_metadata
 from ._proxy import Device, Service
 from ._subscription import MAX_QUEUED_EVENTS, Event, Subscription
@@ -209,38 +209,24 @@ def _target(position: Seconds) -> str:
     return format_duration(float(position))
 
 
-class MediaRenderer:
+class MediaRenderer(MediaDevice):
     """A MediaRenderer (a TV, a speaker, gmediarender): play a URL, pause, seek, volume.
 
     :param device: the renderer's :class:`~upnpy.Device` (it stays reachable as
         :attr:`device`); an embedded MediaRenderer is found in its tree.
     :raises MediaError: when the device has no AVTransport service.
+
+    ``MediaRenderer.find(name=None, timeout=2.0)`` finds one by name or UDN (see
+    :meth:`MediaDevice.find`); it is a context manager that closes the device.
     """
 
+    SEARCH = RENDERER_SEARCH
+    SERVICE = "AVTransport"
+
     def __init__(self, device: Device) -> None:
-        transport = service_of(device, "AVTransport")
-        if transport is None:
-            raise MediaError(f"{device.friendly_name!r} has no AVTransport: not a MediaRenderer")
-        self.device = device
-        self.av_transport: Service = transport
+        super().__init__(device)
+        self.av_transport: Service = self._service("MediaRenderer")
         self.rendering_control: Optional[Service] = service_of(device, "RenderingControl")
-
-    @classmethod
-    def find(
-        cls,
-        name: Optional[str] = None,
-        timeout: float = 2.0,
-        *,
-        interfaces: Optional[Iterable[str]] = None,
-    ) -> MediaRenderer:
-        """The renderer called *name* (its friendlyName, without regard to case, or its UDN),
-        or the first one to answer when *name* is ``None``. The search stops at it.
-
-        :raises MediaNotFound: when it did not answer within *timeout* seconds.
-        :raises DiscoveryError: when no interface could send the search.
-        """
-        _, device = find_media(RENDERER_SEARCH, "AVTransport", name, timeout, interfaces)
-        return cls(device)
 
     # -- transport ----------------------------------------------------------------------------
 
@@ -378,19 +364,6 @@ class MediaRenderer:
         """
         services = [s for s in (self.av_transport, self.rendering_control) if s is not None]
         return MediaSubscription(services, timeout=timeout, auto_renew=auto_renew, **options)
-
-    def close(self) -> None:
-        """Close the device's HTTP connections (idempotent)."""
-        self.device.close()
-
-    def __enter__(self) -> MediaRenderer:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<MediaRenderer {self.device.friendly_name!r} at {self.device.location}>"
 
 
 def _title_of(url: str) -> str:
