@@ -297,3 +297,22 @@ def test_a_device_without_av_transport_is_refused(fake):
         pytest.raises(upnpy.MediaError, match="not a MediaRenderer"),
     ):
         upnpy.MediaRenderer(device)
+
+
+def test_a_refused_subscription_leaves_none_behind(fake, tv):
+    plain = fake.handle
+
+    def refuse_rendering_control(request: Request, reply: Reply) -> None:
+        if request.method == "SUBSCRIBE" and request.path == "/upnp/event/rendercontrol1":
+            reply.send(500)
+        else:
+            plain(request, reply)
+
+    fake.handle = refuse_rendering_control
+    with pytest.raises(upnpy.SubscriptionError):
+        tv.subscribe()
+    assert [r.method for r in fake.requests() if r.path == "/upnp/event/rendertransport1"] == [
+        "SUBSCRIBE",
+        "UNSUBSCRIBE",
+    ]
+    assert fake.callbacks == {}
