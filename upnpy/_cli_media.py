@@ -13,7 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from ._cli_names import open_device
-from ._cli_text import json_default
+from ._cli_text import cut, json_default, printable
 from ._media import RENDERER_SEARCH
 from ._proxy import Device
 
@@ -80,13 +80,9 @@ def _first(obj: MediaObject) -> Optional[MediaResource]:
     return obj.resources[0] if obj.resources else None
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _row(*cells: str) -> str:
-    fixed = [_cut(cell, width).ljust(width) for cell, width in zip(cells, WIDTHS)]
-    return "  ".join([*fixed, cells[3].rjust(10), cells[4]]).rstrip()
+    fixed = [cut(cell, width).ljust(width) for cell, width in zip(cells, WIDTHS)]
+    return "  ".join([*fixed, cells[3].rjust(10), printable(cells[4])]).rstrip()
 
 
 def object_row(obj: MediaObject) -> str:

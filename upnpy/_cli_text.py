@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 import threading
 import time
 from typing import (
@@ -24,7 +25,7 @@ from ._proxy import Device
 if TYPE_CHECKING:  # pragma: no cover
     from ._subscription import Event
 
-__all__ = ["table_row", "device_row", "Progress", "event_line"]
+__all__ = ["table_row", "device_row", "Progress", "event_line", "cut", "printable"]
 
 log = logging.getLogger("upnpy")
 
@@ -47,24 +48,36 @@ def short_type(urn: str) -> str:
     return ":".join(parts[-2:]) if len(parts) >= 5 and parts[0].lower() == "urn" else urn
 
 
-def _cut(text: str, width: int) -> str:
-    """*text* in at most *width* characters, its end replaced by "…"."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """*text* as one line a terminal shows as text: a device's control characters (C1 ones
+    too, which XML carries: U+009B starts an escape sequence on some terminals) and line
+    breaks become "�"."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def cut(text: str, width: int) -> str:
+    """*text* in at most *width* characters, its end replaced by "…"; printable."""
+    text = printable(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _cut_url(url: str, width: int) -> str:
     """*url* in at most *width* characters: ``http://host:port/`` kept, "…", the path's end."""
+    url = printable(url)
     if len(url) <= width:
         return url
     origin = url[: url.find("/", url.find("//") + 2) + 1 or len(url)]
     keep = width - 1 - len(origin)
-    return origin + "…" + url[len(url) - keep :] if keep >= 8 else _cut(url, width)
+    return origin + "…" + url[len(url) - keep :] if keep >= 8 else cut(url, width)
 
 
 def table_row(name: str, kind: str, location: str, udn: str) -> str:
     """One line of the discover table, columns of :data:`WIDTHS`."""
-    cells = (_cut(name, WIDTHS[0]), _cut(kind, WIDTHS[1]), _cut_url(location, WIDTHS[2]))
-    return "  ".join(c.ljust(w) for c, w in zip(cells, WIDTHS)) + "  " + udn
+    cells = (cut(name, WIDTHS[0]), cut(kind, WIDTHS[1]), _cut_url(location, WIDTHS[2]))
+    return "  ".join(c.ljust(w) for c, w in zip(cells, WIDTHS)) + "  " + printable(udn)
 
 
 TABLE_HEADER = table_row("NAME", "TYPE", "LOCATION", "UDN")
@@ -107,16 +120,21 @@ def device_dict(device: Device, actions: bool = False) -> Dict[str, Any]:
 
 
 def print_tree(device: Device, actions: bool, indent: str = "") -> None:
-    print(f"{indent}{device.friendly_name}  [{device.device_type}]  {device.udn}")
+    """A device's tree, a line per device, service and action (device text made printable)."""
+
+    def line(text: str) -> None:
+        print(indent + printable(text))
+
+    line(f"{device.friendly_name}  [{device.device_type}]  {device.udn}")
     for service in device.services:
-        print(f"{indent}  · {service.name}:{service.version}  ({service.service_id})")
+        line(f"  · {service.name}:{service.version}  ({service.service_id})")
         if actions:
             try:
                 for action in service.actions.values():
                     params = ", ".join(a.name for a in action.in_arguments)
-                    print(f"{indent}      {action.name}({params})")
+                    line(f"      {action.name}({params})")
             except UPnPError as exc:
-                print(f"{indent}      (SCPD unavailable: {exc})")
+                line(f"      (SCPD unavailable: {exc})")
     for child in device.devices:
         print_tree(child, actions, indent + "    ")
 
@@ -237,4 +255,5 @@ def print_mappings(mappings: Sequence[Any], as_json: bool) -> None:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4]
+        print(printable(line))

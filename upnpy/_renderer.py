@@ -81,7 +81,7 @@ def media_event(event: Event) -> MediaEvent:
             message = f"{event.service.name}: LastChange kept as text: {exc}"
             warnings.warn(message, UPnPWarning, stacklevel=2)
         else:
-            del variables["LastChange"]
+            variables.pop("LastChange", None)
             variables.update(expanded.get(0, {}))
     return MediaEvent(event.service.name, variables, event.raw, event.seq, event)
 

@@ -558,3 +558,14 @@ def test_a_lastchange_is_expanded():
     )
     event.variables = {"LastChange": "not xml"}
     assert _cli_text.event_variables(event) == {"LastChange": "not xml"}  # kept as text
+
+
+def test_device_text_is_printed_as_one_line_of_text():
+    from upnpy._cli_text import cut, printable
+
+    assert (
+        printable("a\x1b[2Jb\u009b31mc\nd\u2028e\tf")
+        == "a\ufffd[2Jb\ufffd31mc\ufffdd\ufffde\ufffdf"
+    )
+    assert printable("Küche · 📺") == "Küche · 📺"
+    assert cut("x\ny" * 10, 5) == "x\ufffdyx…"
