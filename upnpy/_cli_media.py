@@ -13,7 +13,8 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from ._cli_names import open_device
-from ._cli_text import cut, json_default, printable
+from ._cli_text import cut, json_default
+from ._display import plain
 from ._media import RENDERER_SEARCH
 from ._proxy import Device
 
@@ -82,7 +83,7 @@ def _first(obj: MediaObject) -> Optional[MediaResource]:
 
 def _row(*cells: str) -> str:
     fixed = [cut(cell, width).ljust(width) for cell, width in zip(cells, WIDTHS)]
-    return "  ".join([*fixed, cells[3].rjust(10), printable(cells[4])]).rstrip()
+    return "  ".join([*fixed, cells[3].rjust(10), plain(cells[4])]).rstrip()
 
 
 def object_row(obj: MediaObject) -> str:

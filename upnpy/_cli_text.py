@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import re
 import threading
 import time
 from typing import (
@@ -19,13 +18,14 @@ from typing import (
     TextIO,
 )
 
+from ._display import plain
 from ._exceptions import UPnPError
 from ._proxy import Device
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._subscription import Event
 
-__all__ = ["table_row", "device_row", "Progress", "event_line", "cut", "printable"]
+__all__ = ["table_row", "device_row", "Progress", "event_line", "cut"]
 
 log = logging.getLogger("upnpy")
 
@@ -48,25 +48,16 @@ def short_type(urn: str) -> str:
     return ":".join(parts[-2:]) if len(parts) >= 5 and parts[0].lower() == "urn" else urn
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def printable(text: str) -> str:
-    """*text* as one line a terminal shows as text: a device's control characters (C1 ones
-    too, which XML carries: U+009B starts an escape sequence on some terminals) and line
-    breaks become "�"."""
-    return _CONTROL.sub("\ufffd", text)
-
-
 def cut(text: str, width: int) -> str:
-    """*text* in at most *width* characters, its end replaced by "…"; printable."""
-    text = printable(text)
+    """*text* in at most *width* characters, its end replaced by "…"; one line of text
+    (:func:`upnpy._display.plain`: a device's control characters and line breaks escaped)."""
+    text = plain(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _cut_url(url: str, width: int) -> str:
     """*url* in at most *width* characters: ``http://host:port/`` kept, "…", the path's end."""
-    url = printable(url)
+    url = plain(url)
     if len(url) <= width:
         return url
     origin = url[: url.find("/", url.find("//") + 2) + 1 or len(url)]
@@ -77,7 +68,7 @@ def _cut_url(url: str, width: int) -> str:
 def table_row(name: str, kind: str, location: str, udn: str) -> str:
     """One line of the discover table, columns of :data:`WIDTHS`."""
     cells = (cut(name, WIDTHS[0]), cut(kind, WIDTHS[1]), _cut_url(location, WIDTHS[2]))
-    return "  ".join(c.ljust(w) for c, w in zip(cells, WIDTHS)) + "  " + printable(udn)
+    return "  ".join(c.ljust(w) for c, w in zip(cells, WIDTHS)) + "  " + plain(udn)
 
 
 TABLE_HEADER = table_row("NAME", "TYPE", "LOCATION", "UDN")
@@ -120,10 +111,10 @@ def device_dict(device: Device, actions: bool = False) -> Dict[str, Any]:
 
 
 def print_tree(device: Device, actions: bool, indent: str = "") -> None:
-    """A device's tree, a line per device, service and action (device text made printable)."""
+    """A device's tree, a line per device, service and action (device text escaped)."""
 
     def line(text: str) -> None:
-        print(indent + printable(text))
+        print(indent + plain(text))
 
     line(f"{device.friendly_name}  [{device.device_type}]  {device.udn}")
     for service in device.services:
@@ -256,4 +247,4 @@ def print_mappings(mappings: Sequence[Any], as_json: bool) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4]
-        print(printable(line))
+        print(plain(line))
