@@ -13,18 +13,15 @@ import json
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from ._cli_names import open_device
-from ._cli_text import cut, json_default
-from ._display import plain
+from ._cli_text import json_default
+from ._display import media_text
 from ._media import RENDERER_SEARCH
 from ._proxy import Device
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._didl import MediaObject, MediaResource
+    from ._didl import MediaObject
 
-__all__ = ["add_commands", "COMMANDS", "object_row", "object_dict"]
-
-#: Widths of the browse table's ID, CLASS and TITLE columns; DURATION and URL follow.
-WIDTHS = (12, 18, 32)
+__all__ = ["add_commands", "COMMANDS", "object_dict"]
 
 Command = Callable[[str, str], argparse.ArgumentParser]
 
@@ -71,35 +68,9 @@ def _run_browse(args: argparse.Namespace) -> int:
         for obj in found:
             print(json.dumps(object_dict(obj), default=json_default))
         return 0
-    print(_row("ID", "CLASS", "TITLE", "DURATION", "URL"))
-    for obj in found:
-        print(object_row(obj))
+    if found:
+        print(media_text(found))
     return 0
-
-
-def _first(obj: MediaObject) -> Optional[MediaResource]:
-    return obj.resources[0] if obj.resources else None
-
-
-def _row(*cells: str) -> str:
-    fixed = [cut(cell, width).ljust(width) for cell, width in zip(cells, WIDTHS)]
-    return "  ".join([*fixed, cells[3].rjust(10), plain(cells[4])]).rstrip()
-
-
-def object_row(obj: MediaObject) -> str:
-    """One line of the browse table: id, class (its last part), title, duration, first URL
-    (or the child count of a container)."""
-    from ._avtime import format_duration
-    from ._didl import MediaContainer
-
-    res = _first(obj)
-    kind = obj.upnp_class.rsplit(".", 1)[-1]
-    if isinstance(obj, MediaContainer):
-        last = "" if obj.child_count is None else f"{obj.child_count} children"
-        return _row(obj.id, kind, obj.title, "", last)
-    seconds = res.duration if res is not None else None
-    shown = format_duration(seconds) if seconds is not None else ""
-    return _row(obj.id, kind, obj.title, shown, res.url if res is not None else "")
 
 
 def object_dict(obj: MediaObject) -> Dict[str, Any]:

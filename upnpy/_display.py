@@ -19,10 +19,12 @@ import reprlib
 from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
+from ._avtime import format_duration
 from ._datatypes import describe, python_type
 from ._records import ArgumentInfo, IconInfo, StateVariableInfo
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._didl import MediaObject, MediaResource
     from ._gateway import PortMapping
     from ._proxy import Action, Device, Service
     from ._subscription import Event, Subscription
@@ -40,6 +42,8 @@ __all__ = [
     "subscription_text",
     "port_mappings_html",
     "port_mappings_text",
+    "media_html",
+    "media_text",
     "pretty",
 ]
 
@@ -520,4 +524,83 @@ def port_mappings_text(mappings: Sequence[PortMapping]) -> str:
         ]
         for m in mappings
     ]
+    return "\n".join(text_table(rows))
+
+
+# --- media ---------------------------------------------------------------------------------------
+
+#: Characters of a title shown in the text table.
+MAX_TITLE = 40
+
+
+def _first(obj: MediaObject) -> Optional[MediaResource]:
+    return obj.resources[0] if obj.resources else None
+
+
+def _length(obj: MediaObject) -> str:
+    res = _first(obj)
+    return format_duration(res.duration) if res is not None and res.duration is not None else ""
+
+
+def _kind(obj: MediaObject) -> str:
+    """The last part of the object's class: ``musicTrack``, ``storageFolder``."""
+    return obj.upnp_class.rsplit(".", 1)[-1]
+
+
+def _children(obj: MediaObject) -> str:
+    count = getattr(obj, "child_count", None)
+    return "" if count is None else f"{count} children"
+
+
+def _size(size: Optional[int]) -> str:
+    """``960044`` → ``960.0 kB`` (decimal units, as file managers show media)."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return f"{size} B"
+    value = size / 1000
+    for unit in ("kB", "MB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def media_html(objects: Sequence[MediaObject]) -> str:
+    """A Browse or Search result as an HTML table: album art (fetched by the browser; the
+    column only when some object has it), title, class, duration, type, size, and a link to
+    the first resource (or a container's count of children)."""
+    if not objects:
+        return box("media", '<div class="upnpy-dim">no objects</div>')
+    arts = [web_url(obj.album_art_url) for obj in objects]
+    rows = []
+    for obj, art in zip(objects, arts):
+        res = _first(obj)
+        rows.append(
+            [
+                f'<img src="{esc(art)}" width="32" height="32" alt="">' if art else "",
+                esc(obj.title),
+                esc(_kind(obj)),
+                esc(_length(obj)),
+                esc(res.mime_type or "") if res is not None else "",
+                esc(_size(res.size)) if res is not None else "",
+                link(res.url, "open") if res is not None else esc(_children(obj)),
+                f'<span class="upnpy-dim"><code>{esc(obj.id)}</code></span>',
+            ][0 if any(arts) else 1 :]
+        )
+    header = ["", "Title", "Class", "Duration", "Type", "Size", "Media", "ID"]
+    return box("media", table(header[0 if any(arts) else 1 :], rows))
+
+
+def media_text(objects: Sequence[MediaObject]) -> str:
+    """A Browse or Search result as a text table, as ``upnpy browse`` prints it."""
+    if not objects:
+        return "[]"
+    rows = [["ID", "CLASS", "TITLE", "DURATION", "URL"]]
+    for obj in objects:
+        title = plain(obj.title)
+        title = title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
+        res = _first(obj)
+        last = res.url if res is not None else _children(obj)
+        rows.append([plain(obj.id), plain(_kind(obj)), title, _length(obj), plain(last)])
     return "\n".join(text_table(rows))

@@ -19,7 +19,7 @@ from ._exceptions import DIDLError, UPnPError, UPnPWarning
 from ._media import SERVER_SEARCH, MediaDevice, MediaError
 from ._proxy import Action, Device, Service
 
-__all__ = ["MediaServer"]
+__all__ = ["MediaServer", "MediaList"]
 
 log = logging.getLogger("upnpy")
 
@@ -31,6 +31,21 @@ MAX_OBJECTS = 100_000
 #: :meth:`MediaServer.walk`'s default bounds: containers deep, and objects in all.
 WALK_DEPTH = 12
 WALK_LIMIT = 10_000
+
+
+class MediaList(List[MediaObject]):
+    """What :meth:`MediaServer.browse` and :meth:`~MediaServer.search` return: a plain list,
+    shown by IPython and Jupyter as a table (its ``repr`` stays a list's)."""
+
+    def _repr_html_(self) -> str:
+        from ._display import media_html
+
+        return media_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import media_text, pretty
+
+        pretty(printer, self, cycle, lambda: media_text(self))
 
 
 class MediaServer(MediaDevice):
@@ -58,7 +73,7 @@ class MediaServer(MediaDevice):
         filter: str = "*",
         sort: str = "",
         limit: Optional[int] = None,
-    ) -> List[MediaObject]:
+    ) -> MediaList:
         """The children of container *object_id* (``"0"``: the root), every page of them.
 
         Pages of :data:`PAGE_SIZE` are asked for until the server's TotalMatches is reached
@@ -101,7 +116,7 @@ class MediaServer(MediaDevice):
         filter: str = "*",
         sort: str = "",
         limit: Optional[int] = None,
-    ) -> List[MediaObject]:
+    ) -> MediaList:
         """The objects under *object_id* that match *criteria*, every page of them, e.g.
         ``'upnp:class derivedfrom "object.item.audioItem"'`` (ContentDirectory's
         SearchCriteria; :attr:`search_capabilities` says which properties it may name).
@@ -181,7 +196,7 @@ class MediaServer(MediaDevice):
         filter: str,
         sort: str,
         limit: Optional[int],
-    ) -> List[MediaObject]:
+    ) -> MediaList:
         """Every page of a Browse or Search: at most *limit* objects (MAX_OBJECTS by default).
 
         Each call either adds objects or ends the listing, so it ends within the limit; the
@@ -192,7 +207,7 @@ class MediaServer(MediaDevice):
         ):
             raise ValueError(f"limit must be an int of 0 or more, not {limit!r}")
         cap = MAX_OBJECTS if limit is None else limit
-        found: List[MediaObject] = []
+        found = MediaList()
         total = 0
         while len(found) < cap:
             wanted = min(PAGE_SIZE, cap - len(found))

@@ -141,3 +141,10 @@ def test_markup_from_a_device_stays_text_in_the_exported_page(executed):
         assert HOSTILE not in page
         assert not [s for s in Scripts(page).scripts if "pwned" in s]
         assert "upnpy lab light" in page and "upnpy-device" in page
+
+
+def test_a_browse_result_is_a_table_of_tracks(executed, lab):
+    notebook, _ = executed
+    rich = html_of(notebook, "media")
+    assert "<table" in rich and lab.long_track in rich and "0:01:00" in rich
+    assert f'href="http://{lab.dms_ip}:8200/MediaItems/' in rich

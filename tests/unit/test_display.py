@@ -402,3 +402,73 @@ def test_a_port_mapping_description_is_escaped():
     markup = one._repr_html_()
     assert "<script" not in markup
     assert HOSTILE in "".join(assert_safe(markup).text)
+
+
+# --- media ----------------------------------------------------------------------------------
+
+
+def media_list(*objects: str):
+    from upnpy._mediaserver import MediaList
+
+    didl = (
+        '<DIDL-Lite xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:upnp="urn:schemas-upnp-org:metadata-1-0/upnp/">' + "".join(objects) + "</DIDL-Lite>"
+    )
+    return MediaList(upnpy.parse_didl(didl))
+
+
+TRACK = (
+    '<item id="7" parentID="1"><dc:title>Song</dc:title>'
+    "<upnp:class>object.item.audioItem.musicTrack</upnp:class>"
+    "<upnp:albumArtURI>http://10.77.0.3:8200/art/7.jpg</upnp:albumArtURI>"
+    '<res protocolInfo="http-get:*:audio/x-wav:*" duration="0:01:00" size="960044">'
+    "http://10.77.0.3:8200/MediaItems/7.wav</res></item>"
+)
+FOLDER = (
+    '<container id="1" parentID="0" childCount="3"><dc:title>Music</dc:title>'
+    "<upnp:class>object.container.storageFolder</upnp:class></container>"
+)
+
+
+def test_a_browse_result_is_a_table_with_art_and_links():
+    found = media_list(FOLDER, TRACK)
+    assert isinstance(found, list) and repr(found).startswith("[MediaContainer(")
+    parsed = assert_safe(found._repr_html_())
+    cells = [text for text in parsed.text if text.strip()]
+    for shown in ("Music", "storageFolder", "3 children", "Song", "musicTrack", "0:01:00",
+                  "audio/x-wav", "960.0 kB", "open", "7"):  # fmt: skip
+        assert shown in cells, (shown, cells)
+    attrs = dict(parsed.tags)
+    assert attrs["img"]["src"] == "http://10.77.0.3:8200/art/7.jpg"
+    assert attrs["a"]["href"] == "http://10.77.0.3:8200/MediaItems/7.wav"
+    text = pretty(found).splitlines()
+    assert text[0].split() == ["ID", "CLASS", "TITLE", "DURATION", "URL"]
+    assert text[1].split() == ["1", "storageFolder", "Music", "3", "children"]
+    assert text[2].split() == [
+        "7",
+        "musicTrack",
+        "Song",
+        "0:01:00",
+        "http://10.77.0.3:8200/MediaItems/7.wav",
+    ]
+    assert pretty(media_list()) == "[]" and "no objects" in media_list()._repr_html_()
+
+
+def test_hostile_media_text_and_urls_stay_inert():
+    hostile = (
+        f'<item id="x" parentID="0"><dc:title>{HOSTILE.replace("<", "&lt;")}</dc:title>'
+        "<upnp:class>object.item</upnp:class>"
+        "<upnp:albumArtURI>javascript:alert(1)</upnp:albumArtURI>"
+        '<res protocolInfo="http-get:*:audio/x-wav:*">javascript:alert(2)</res></item>'
+    )
+    markup = media_list(hostile)._repr_html_()
+    parsed = assert_safe(markup)  # no javascript: URL in an href or src
+    assert "<script" not in markup and HOSTILE in "".join(parsed.text)
+    assert "img" not in dict(parsed.tags)
+
+
+def test_no_art_column_without_art():
+    markup = media_list(FOLDER)._repr_html_()
+    assert "<thead><tr><th>Title</th>" in markup
+    assert "<thead><tr><th></th><th>Title</th>" in media_list(TRACK)._repr_html_()
