@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Deque, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 from ._avtime import format_duration, parse_duration
+from ._didl import MediaItem
 from ._exceptions import ActionError, SubscriptionError, UPnPError, UPnPWarning, ValidationError
 from ._gena import DEFAULT_DURATION
 from ._lastchange import parse_last_change
@@ -39,6 +40,9 @@ METADATA_REFUSED = frozenset({402, 714})
 HEAD_TIMEOUT = (2.0, 3.0)
 #: A MIME type as a server may name it, which a protocolInfo can carry (no ``:``, no ``*``).
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*\Z")
+#: The resources of a MediaItem that play() may hand to a renderer, and the classes it keeps.
+_WEB = ("http://", "https://")
+_ITEM = re.compile(r"object\.item(?:\.[A-Za-z0-9_-]+)*\Z")
 #: Renderer answers that mean "no value" for a time (UPnP AV: NOT_IMPLEMENTED).
 _NO_TIME = frozenset({"", "NOT_IMPLEMENTED", "NOT IMPLEMENTED"})
 
@@ -232,7 +236,7 @@ class MediaRenderer(MediaDevice):
 
     def play(
         self,
-        url: Optional[str] = None,
+        url: Union[str, MediaItem, None] = None,
         *,
         title: Optional[str] = None,
         mime_type: Optional[str] = None,
@@ -248,8 +252,15 @@ class MediaRenderer(MediaDevice):
         extension is the fallback. A renderer that refuses the metadata (fault 402 or 714)
         is sent the URI once more with none. *metadata* replaces the generated DIDL-Lite.
 
+        *url* may also be a :class:`~upnpy.MediaItem` from a media server: its first http(s)
+        resource is played, with the item's title and class and the resource's own
+        ``protocolInfo`` (which carries the server's DLNA flags some TVs want).
+
         :raises ActionError: when the renderer refuses the URI or Play.
+        :raises ValidationError: for a MediaItem without an http(s) resource.
         """
+        if isinstance(url, MediaItem):
+            url, metadata = self._item(url, title, mime_type, upnp_class, metadata)
         if url is not None:
             if metadata is None:
                 mime = mime_type or self._mime_of(url)
@@ -258,6 +269,32 @@ class MediaRenderer(MediaDevice):
                 )
             self._set_uri(url, metadata)
         self.av_transport.Play(InstanceID=0, Speed="1")
+
+    def _item(
+        self,
+        item: MediaItem,
+        title: Optional[str],
+        mime_type: Optional[str],
+        upnp_class: Optional[str],
+        metadata: Optional[str],
+    ) -> Tuple[str, str]:
+        """The URL and metadata that play *item* (the caller's choices first)."""
+        res = next((r for r in item.resources if r.url.lower().startswith(_WEB)), None)
+        if res is None:
+            raise ValidationError(
+                f"{item!r} has no http(s) resource to play", argument="url", value=item
+            )
+        if metadata is not None:
+            return res.url, metadata
+        choices: Dict[str, Any] = {
+            "title": title or item.title or _title_of(res.url),
+            "mime_type": mime_type or res.mime_type,
+            "upnp_class": upnp_class or (item.upnp_class if _ITEM.match(item.upnp_class) else None),
+        }
+        try:  # the server's own protocolInfo, when it is one
+            return res.url, didl_metadata(res.url, protocol_info=res.protocol_info, **choices)
+        except ValidationError:
+            return res.url, didl_metadata(res.url, **choices)
 
     def _set_uri(self, url: str, metadata: str) -> None:
         try:

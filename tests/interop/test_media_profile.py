@@ -173,3 +173,13 @@ def test_cli_play(tv, long_track):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"playing {url} on 'Lab Renderer'")
     assert until(lambda: tv.state, lambda s: s == "PLAYING") == "PLAYING"
+
+
+def test_play_a_media_item_from_the_server(tv, long_track):
+    tv.play(long_track)  # the item itself: its URL, title, class and protocolInfo
+    assert until(lambda: tv.state, lambda s: s == "PLAYING") == "PLAYING"
+    info = tv.av_transport.GetMediaInfo(InstanceID=0)
+    assert info["CurrentURI"] == long_track.resources[0].url
+    (item,) = upnpy.parse_didl(info["CurrentURIMetaData"])
+    assert (item.title, item.upnp_class) == (long_track.title, long_track.upnp_class)
+    assert item.resources[0].protocol_info == long_track.resources[0].protocol_info

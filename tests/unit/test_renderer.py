@@ -316,3 +316,51 @@ def test_a_refused_subscription_leaves_none_behind(fake, tv):
         "UNSUBSCRIBE",
     ]
     assert fake.callbacks == {}
+
+
+def didl_item(res: str, title: str = "Song", upnp_class: str = "object.item.audioItem.musicTrack"):
+    (item,) = upnpy.parse_didl(
+        '<DIDL-Lite xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:upnp="urn:schemas-upnp-org:metadata-1-0/upnp/">'
+        f'<item id="9" parentID="1"><dc:title>{title}</dc:title>'
+        f"<upnp:class>{upnp_class}</upnp:class>{res}</item></DIDL-Lite>"
+    )
+    return item
+
+
+DLNA_INFO = (
+    "http-get:*:audio/mpeg:DLNA.ORG_PN=MP3;DLNA.ORG_OP=01;"
+    "DLNA.ORG_FLAGS=01700000000000000000000000000000"
+)
+
+
+def test_a_media_item_is_played_with_its_own_title_class_and_protocol_info(fake, tv):
+    item = didl_item(
+        '<res protocolInfo="rtsp-rtp-udp:*:audio/mpeg:*">rtsp://127.0.0.1:9/song</res>'
+        f'<res protocolInfo="{DLNA_INFO}">http://127.0.0.1:9/song.mp3</res>'
+    )
+    tv.play(item)
+    (_, uri), (play, _) = calls(fake)
+    assert uri["CurrentURI"] == "http://127.0.0.1:9/song.mp3" and play == "Play"
+    (sent_item,) = upnpy.parse_didl(uri["CurrentURIMetaData"])
+    assert (sent_item.title, sent_item.upnp_class) == ("Song", "object.item.audioItem.musicTrack")
+    assert sent_item.resources[0].protocol_info == DLNA_INFO
+    assert fake.requests("HEAD") == []  # the server said what it is
+
+
+def test_a_media_item_with_an_odd_protocol_info_gets_a_plain_one(fake, tv):
+    with pytest.warns(upnpy.UPnPWarning):  # the server's protocolInfo lacks fields
+        item = didl_item('<res protocolInfo="audio/mpeg">http://127.0.0.1:9/a.mp3</res>', "A")
+    serve_media(fake, 404)
+    tv.play(item, title="Chosen")
+    (sent_item,) = upnpy.parse_didl(calls(fake)[0][1]["CurrentURIMetaData"])
+    assert sent_item.title == "Chosen"
+    assert sent_item.resources[0].protocol_info == "http-get:*:*:*"  # nothing better known
+
+
+def test_a_media_item_without_a_web_resource_is_refused_before_sending(fake, tv):
+    item = didl_item('<res protocolInfo="rtsp-rtp-udp:*:audio/mpeg:*">rtsp://127.0.0.1:9/s</res>')
+    with pytest.raises(upnpy.ValidationError, match="no http"):
+        tv.play(item)
+    assert calls(fake) == []
