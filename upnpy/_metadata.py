@@ -8,14 +8,14 @@ from typing import Any, Optional
 from ._didl import _ATTRIBUTE, _MIME, _TEXT, DC_NS, DIDL_NS, UPNP_NS
 from ._exceptions import ValidationError
 
-__all__ = ["didl_metadata", "upnp_class_for"]
+__all__ = ["didl_metadata", "upnp_class_for", "ITEM_CLASS"]
 
 _CLASSES = {
     "audio": "object.item.audioItem.musicTrack",
     "video": "object.item.videoItem",
     "image": "object.item.imageItem.photo",
 }
-_ITEM_CLASS = re.compile(r"object\.item(?:\.[A-Za-z0-9_-]+)*\Z")
+ITEM_CLASS = re.compile(r"object\.item(?:\.[A-Za-z0-9_-]+)*\Z")
 _PROTOCOL_INFO = re.compile(r"[^\s:]+:[^\s:]+:[^\s:]+:\S+\Z")
 # Characters XML 1.0 cannot carry at all, even escaped (lone surrogates cannot be UTF-8).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -81,7 +81,7 @@ def didl_metadata(
         raise ValidationError(message, argument="protocol_info", value=protocol_info)
     if upnp_class is None:
         upnp_class = upnp_class_for(mime_type or protocol_info.split(":")[2])
-    elif not _ITEM_CLASS.match(_checked(upnp_class, "upnp_class")):
+    elif not ITEM_CLASS.match(_checked(upnp_class, "upnp_class")):
         raise ValidationError("not an object.item class", argument="upnp_class", value=upnp_class)
     item_id = _checked(item_id, "item_id").translate(_ATTRIBUTE)
     parent_id = _checked(parent_id, "parent_id").translate(_ATTRIBUTE)

@@ -25,7 +25,7 @@ from ._exceptions import ActionError, SubscriptionError, UPnPError, UPnPWarning,
 from ._gena import DEFAULT_DURATION
 from ._lastchange import parse_last_change
 from ._media import RENDERER_SEARCH, MediaDevice, MediaError, service_of
-from ._metadata import didl_metadata
+from ._metadata import ITEM_CLASS, didl_metadata
 from ._proxy import Device, Service
 from ._subscription import MAX_QUEUED_EVENTS, Event, Subscription
 
@@ -40,9 +40,8 @@ METADATA_REFUSED = frozenset({402, 714})
 HEAD_TIMEOUT = (2.0, 3.0)
 #: A MIME type as a server may name it, which a protocolInfo can carry (no ``:``, no ``*``).
 _MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*\Z")
-#: The resources of a MediaItem that play() may hand to a renderer, and the classes it keeps.
+#: The resources of a MediaItem that play() may hand to a renderer.
 _WEB = ("http://", "https://")
-_ITEM = re.compile(r"object\.item(?:\.[A-Za-z0-9_-]+)*\Z")
 #: Renderer answers that mean "no value" for a time (UPnP AV: NOT_IMPLEMENTED).
 _NO_TIME = frozenset({"", "NOT_IMPLEMENTED", "NOT IMPLEMENTED"})
 
@@ -289,7 +288,8 @@ class MediaRenderer(MediaDevice):
         choices: Dict[str, Any] = {
             "title": title or item.title or _title_of(res.url),
             "mime_type": mime_type or res.mime_type,
-            "upnp_class": upnp_class or (item.upnp_class if _ITEM.match(item.upnp_class) else None),
+            "upnp_class": upnp_class
+            or (item.upnp_class if ITEM_CLASS.match(item.upnp_class) else None),
         }
         try:  # the server's own protocolInfo, when it is one
             return res.url, didl_metadata(res.url, protocol_info=res.protocol_info, **choices)

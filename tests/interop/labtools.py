@@ -688,3 +688,32 @@ class GroupListener:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def raw_items(server: Any, containers: int = 50) -> List[dict]:
+    """Every item of a media server (a ``upnpy.Device``), found through the core API only: a
+    raw ContentDirectory Browse of each container, breadth first from the root (at most
+    *containers* of them), its Result parsed with xmltodict (``dc:title``, ``res`` a list of
+    ``{"#text": url, "@duration": ...}``). NumberReturned and TotalMatches must come back as
+    ints (ui4)."""
+    import xmltodict
+
+    found: List[dict] = []
+    queue, seen = ["0"], set()
+    while queue and len(seen) < containers:
+        object_id = queue.pop(0)
+        seen.add(object_id)
+        reply = server.ContentDirectory.Browse(
+            ObjectID=object_id,
+            BrowseFlag="BrowseDirectChildren",
+            Filter="*",
+            StartingIndex=0,
+            RequestedCount=0,
+            SortCriteria="",
+        )
+        assert isinstance(reply["NumberReturned"], int) and isinstance(reply["TotalMatches"], int)
+        force = ("container", "item", "res")
+        didl = xmltodict.parse(reply["Result"], force_list=force)["DIDL-Lite"]
+        queue += [c["@id"] for c in didl.get("container", []) if c["@id"] not in seen]
+        found += didl.get("item", [])
+    return found

@@ -22,11 +22,11 @@ Observed with gmediarender 0.1 (libupnp 1.8.4) here:
 
 import socket
 import time
-from typing import Any, Callable, Dict, Iterator, List, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterator, TypeVar
 
 import pytest
 import xmltodict
-from labtools import Lab
+from labtools import Lab, raw_items
 
 import upnpy
 
@@ -56,36 +56,17 @@ def seconds(text: str) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(rest)
 
 
-def browse(server: upnpy.Device, object_id: str) -> Tuple[List[Any], List[Any]]:
-    reply = server.ContentDirectory.Browse(
-        ObjectID=object_id,
-        BrowseFlag="BrowseDirectChildren",
-        Filter="*",
-        StartingIndex=0,
-        RequestedCount=0,
-        SortCriteria="",
-    )
-    force = ("container", "item", "res")
-    didl = xmltodict.parse(reply["Result"], force_list=force)["DIDL-Lite"]
-    return didl.get("container", []), didl.get("item", [])
-
-
 @pytest.fixture(scope="module")
 def long_track(lab: Lab) -> Dict[str, Any]:
     """The ``<res>`` of the media server's long track (``@duration``, ``#text`` the URL...),
     found by descending its containers from the root."""
     with upnpy.Device(lab.dms_url) as server:
-        queue, seen = ["0"], set()
-        while queue and len(seen) < 50:
-            object_id = queue.pop(0)
-            seen.add(object_id)
-            containers, items = browse(server, object_id)
-            queue += [c["@id"] for c in containers if c["@id"] not in seen]
-            for item in items:
-                if item["dc:title"] == lab.long_track:
-                    res: Dict[str, Any] = item["res"][0]
-                    return res
-    raise AssertionError(f"{lab.long_track} not found in {len(seen)} containers")
+        items = raw_items(server)
+    for item in items:
+        if item["dc:title"] == lab.long_track:
+            res: Dict[str, Any] = item["res"][0]
+            return res
+    raise AssertionError(f"{lab.long_track} not found among {len(items)} items")
 
 
 @pytest.fixture(scope="module")
