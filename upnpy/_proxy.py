@@ -111,6 +111,7 @@ class Action:
         self._out = tuple(
             (arg, _variable_for(service, arg, variables)) for arg in info.out_arguments
         )
+        self._caller: Optional[_soap.Caller] = None  # made on the first call
         self.__signature__ = inspect.Signature(
             [
                 inspect.Parameter(
@@ -147,16 +148,14 @@ class Action:
             (arg.name, _datatypes.encode(values[param], var, argument=arg.name))
             for param, (arg, var) in zip(self._params, self._in)
         ]
-        service = self.service
-        raw = _soap.call(
-            service.device._transport,
-            service.control_url,
-            service.service_type,
-            self.name,
-            sent,
-            timeout=service.device._timeout,
-        )
-        return self._decode(raw)
+        device = self.service.device
+        caller = self._caller
+        if caller is None:  # an action name that is no XML name is refused here, once sent
+            service = self.service
+            caller = self._caller = _soap.Caller(
+                service.control_url, service.service_type, self.name
+            )
+        return self._decode(caller(device._transport, sent, timeout=device._timeout))
 
     def _bind(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
         """The arguments by parameter name; a wrong name is a :class:`TypeError` naming the

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _xml
 from ._errors import translate
@@ -20,7 +20,7 @@ from ._transport import Reply, Transport, as_transport
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["MAX_RESPONSE", "build_envelope", "parse_response", "call"]
+__all__ = ["MAX_RESPONSE", "build_envelope", "parse_response", "call", "Caller"]
 
 #: The largest SOAP response accepted, in bytes.
 MAX_RESPONSE = 1 << 20
@@ -66,13 +66,16 @@ def build_envelope(service_type: str, action: str, arguments: Sequence[Tuple[str
     :raises ValidationError: for a name that is not an XML name, or a value holding a
         character XML cannot carry (NUL and most other control characters).
     """
-    opening, closing = _wrapping(service_type, action)
+    return _envelope(*_wrapping(service_type, action), arguments).encode("utf-8")
+
+
+def _envelope(opening: str, closing: str, arguments: Sequence[Tuple[str, str]]) -> str:
     parts = [opening]
     for name, value in arguments:
         _check_name(name, "an argument")
         parts.append(f"<{name}>{_escape(value, name)}</{name}>")
     parts.append(closing)
-    return "".join(parts).encode("utf-8")
+    return "".join(parts)
 
 
 @functools.lru_cache(maxsize=256)
@@ -133,26 +136,25 @@ def _fault_error(fault: Any, action: str) -> ActionError:
     return ActionError(code, _xml.text(upnp_error, "errorDescription", "") or "", action=action)
 
 
-def _plain_out_arguments(body: bytes, action: str) -> Optional[Dict[str, Optional[str]]]:
+def _plain_out_arguments(
+    body: bytes, action: str, holes: Optional[List[Optional[Tuple[int, int]]]] = None
+) -> Optional[List[Tuple[str, str]]]:
     """The out-arguments of a plain, well-formed response in one expat pass, else ``None``.
 
     The hot path of every call: a well-formed ``Envelope/Body/<action>Response/<arg>text``
     document (any prefixes) is read straight from expat's events, about four times faster
     than building the whole tree. Anything else — a fault, a DTD or comment, nested markup,
     another response name, garbage — returns ``None``, and :func:`parse_response` takes the
-    lenient path, which has the last word.
+    lenient path, which has the last word. *holes*: see :func:`upnpy._xml.leaf_texts`.
     """
     if b"<!" in body:  # DOCTYPE, CDATA, comments: leave them to the lenient parser
         return None
-    return _out_arguments(body, action + "Response", markup=False)
+    wanted = action + "Response"
+    return _xml.leaf_texts(body, ("Envelope", "Body", wanted), markup=False, holes=holes)
 
 
-def _out_arguments(body: bytes, wanted: str, *, markup: bool) -> Optional[Dict[str, Optional[str]]]:
-    """The out-arguments under the one response element *wanted* (a local name), or ``None``
-    when *body* is not that simple shape; a repeated out-argument: the first wins."""
-    texts = _xml.leaf_texts(body, ("Envelope", "Body", wanted), markup=markup)
-    if texts is None:
-        return None
+def _by_name(texts: List[Tuple[str, str]]) -> Dict[str, Optional[str]]:
+    """Out-arguments by name, in the device's order; a repeated one: the first wins."""
     out: Dict[str, Optional[str]] = {}
     for name, value in texts:
         out.setdefault(name, value)
@@ -179,7 +181,7 @@ def parse_response(
     """
     fast = _plain_out_arguments(body, action)
     if fast is not None:
-        return fast
+        return _by_name(fast)
     where = url or None
     with translate(where, status=status):
         envelope = _xml.parse_xml(body, url=where, strip_whitespace=False).get("Envelope")
@@ -203,9 +205,10 @@ def parse_response(
                 status=status,
             )
     with translate(where, status=status):
-        exact = _out_arguments(_xml.prepare(body, url=where), name, markup=True)
+        parents = ("Envelope", "Body", name)
+        exact = _xml.leaf_texts(_xml.prepare(body, url=where), parents, markup=True)
     if exact is not None:  # markup a device forgot to escape stays where it was
-        return exact
+        return _by_name(exact)
     out_args = _elements(_xml.child(soap_body, name))
     return {key: _raw_text(value) for key, value in out_args.items()}
 
@@ -222,6 +225,77 @@ def _interpret(reply: Reply, action: str, url: str) -> Dict[str, Optional[str]]:
     raise TransportError(f"HTTP {status} {reply.reason}".rstrip(), url=url, status=status)
 
 
+class Caller:
+    """One action of one service, ready to be called again and again.
+
+    The parts of its request that do not change are built once: the envelope around the
+    arguments, the header fields, and the whole body when the action has no in-arguments.
+    The answers are read by :func:`parse_response`'s rules, and the bytes of the last plain
+    one are remembered as a :class:`~upnpy._xml.Template`: a device answers an action with
+    the same bytes but for the values, and an answer that matches the template is read by
+    comparing bytes, without a parse. One is made per :class:`~upnpy.Action`; thread-safe.
+
+    :raises ValidationError: when *action* is not an XML name.
+    """
+
+    def __init__(self, control_url: str, service_type: str, action: str) -> None:
+        self.control_url = control_url
+        self.action = action
+        self._opening, self._closing = _wrapping(service_type, action)
+        self._soap_action = f'"{service_type}#{action}"'
+        self._plain = _headers(self._opening + self._closing, self._soap_action)
+        self._template: Optional[_xml.Template] = None
+
+    def __call__(
+        self,
+        transport: Union[Transport, requests.Session],
+        arguments: Sequence[Tuple[str, str]],
+        *,
+        timeout: Optional[Timeout] = None,
+    ) -> Dict[str, Optional[str]]:
+        """Invoke the action with *arguments*; see :func:`call`."""
+        if arguments:
+            envelope = _envelope(self._opening, self._closing, arguments)
+            body, headers = _headers(envelope, self._soap_action)
+        else:
+            body, headers = self._plain
+        limits = as_timeout(timeout)
+        link = as_transport(transport)
+        url = self.control_url
+        reply = link.exchange("POST", url, headers, body, limits, MAX_RESPONSE)
+        try:
+            return self._read(reply)
+        except TransportError as exc:
+            if exc.status != 405:
+                raise
+        extension = {"MAN": f'"{_ENVELOPE_NS}"; ns=01', "01-SOAPACTION": self._soap_action}
+        fields = {name: value for name, value in headers.items() if name != "SOAPAction"}
+        reply = link.exchange("M-POST", url, {**fields, **extension}, body, limits, MAX_RESPONSE)
+        return self._read(reply)
+
+    def _read(self, reply: Reply) -> Dict[str, Optional[str]]:
+        """Out-arguments for a 2xx; otherwise the fault in the body, or else the HTTP status."""
+        if 200 <= reply.status < 300:
+            body = reply.body
+            template = self._template
+            texts = template.read(body) if template is not None else None
+            if texts is None:
+                holes: List[Optional[Tuple[int, int]]] = []
+                texts = _plain_out_arguments(body, self.action, holes)
+                if texts is None:
+                    return parse_response(body, self.action, url=self.control_url, status=200)
+                self._template = _xml.Template.learn(body, texts, holes)
+            return _by_name(texts)
+        return _interpret(reply, self.action, self.control_url)
+
+
+def _headers(envelope: str, soap_action: str) -> Tuple[bytes, Dict[str, str]]:
+    """A request's body and header fields, for *envelope*."""
+    body = envelope.encode("utf-8")
+    headers = {"Content-Type": _CONTENT_TYPE, "Content-Length": str(len(body))}
+    return body, {**headers, "SOAPAction": soap_action}
+
+
 def call(
     transport: Union[Transport, requests.Session],
     control_url: str,
@@ -235,7 +309,8 @@ def call(
 
     A POST answered with 405 is sent once more as M-POST (UDA 1.0's HTTP Extension
     Framework). The whole exchange ends within about ``connect + 2 * read`` seconds of
-    *timeout* (twice that when the M-POST retry happens).
+    *timeout* (twice that when the M-POST retry happens). To call one action again and
+    again, a :class:`Caller` does the same with less work per call.
 
     :param transport: how to reach the device (a :class:`~upnpy.transport.Transport`, or a
         :class:`requests.Session`, which is wrapped in a
@@ -251,20 +326,5 @@ def call(
     :raises TransportError: for a connection failure, a timeout, a body over
         :data:`MAX_RESPONSE` bytes, a status without a fault, or a reply that is not SOAP.
     """
-    body = build_envelope(service_type, action, arguments)
-    limits = as_timeout(timeout)
-    link = as_transport(transport)
-    soap_action = f'"{service_type}#{action}"'
-    headers = {"Content-Type": _CONTENT_TYPE, "Content-Length": str(len(body))}
-    post = {**headers, "SOAPAction": soap_action}
-    reply = link.exchange("POST", control_url, post, body, limits, MAX_RESPONSE)
-    try:
-        return _interpret(reply, action, control_url)
-    except TransportError as exc:
-        if exc.status != 405:
-            raise
-    extension = {"MAN": f'"{_ENVELOPE_NS}"; ns=01', "01-SOAPACTION": soap_action}
-    reply = link.exchange(
-        "M-POST", control_url, {**headers, **extension}, body, limits, MAX_RESPONSE
-    )
-    return _interpret(reply, action, control_url)
+    caller = Caller(control_url, service_type, action)
+    return caller(transport, arguments, timeout=timeout)

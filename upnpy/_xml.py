@@ -17,7 +17,7 @@ from xml.parsers import expat
 
 from ._exceptions import UPnPWarning, XMLError
 
-__all__ = ["parse_xml", "prepare", "leaf_texts", "children", "child", "text"]
+__all__ = ["parse_xml", "prepare", "leaf_texts", "Template", "children", "child", "text"]
 
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_DECL = re.compile(rb"<\?xml[^>]*\?>")
@@ -174,7 +174,12 @@ class _OtherShape(Exception):
 
 
 def leaf_texts(
-    data: bytes, parents: Tuple[str, ...], *, markup: bool, repeat: bool = False
+    data: bytes,
+    parents: Tuple[str, ...],
+    *,
+    markup: bool,
+    repeat: bool = False,
+    holes: Optional[List[Optional[Tuple[int, int]]]] = None,
 ) -> Optional[List[Tuple[str, str]]]:
     """The ``(local name, text)`` of every element under the path *parents*, in one expat pass.
 
@@ -187,18 +192,24 @@ def leaf_texts(
     :param data: well-formed XML (see :func:`prepare` for what devices send).
     :param markup: write elements found inside a leaf (a device that forgot to escape its
         markup) back into the leaf's text, in place; without it they give ``None``.
+    :param holes: a list that gets, for each leaf, the ``(start, end)`` offsets in *data* of
+        the bytes between its tags, or ``None`` for a leaf with attributes or an empty-element
+        tag (``<X/>``); see :class:`Template`.
     """
     leaves = len(parents) + 1  # the depth of the leaves
     out: List[Tuple[str, str]] = []
     text: List[str] = []  # the current leaf's pieces
     depth = 0
     found = 0
+    opened = -1  # where the current leaf's start tag begins, if it has no attributes
 
     def start(name: str, attrs: List[str]) -> None:
-        nonlocal depth, found
+        nonlocal depth, found, opened
         depth += 1
         if depth == leaves:
             text.clear()
+            if holes is not None:
+                opened = -1 if attrs else parser.CurrentByteIndex
         elif depth < leaves:
             if name.rpartition(":")[2] != parents[depth - 1]:
                 raise _OtherShape()
@@ -217,6 +228,8 @@ def leaf_texts(
         nonlocal depth
         if depth == leaves:
             out.append((name.rpartition(":")[2], "".join(text)))
+            if holes is not None:
+                holes.append(_hole(data, opened, parser.CurrentByteIndex))
         elif depth > leaves:
             text.append(f"</{name}>")
         depth -= 1
@@ -236,6 +249,89 @@ def leaf_texts(
     except (_OtherShape, expat.ExpatError, ValueError, LookupError, RecursionError):
         return None
     return out if found else None
+
+
+def _hole(data: bytes, opened: int, closing: int) -> Optional[Tuple[int, int]]:
+    """The offsets of a leaf's content: after its start tag (which begins at *opened*, and
+    has no attributes, so its first ``>`` ends it) up to its end tag (at *closing*)."""
+    if opened < 0:
+        return None
+    content = data.index(b">", opened) + 1
+    if content == closing and data[closing - 2 : closing] == b"/>":  # <X/>: no content
+        return None
+    return content, closing
+
+
+# Leaf text a template takes as it is: ASCII character data with no markup ("<"), no
+# reference ("&"), and no CR (expat turns CR LF into LF); "]]>" is checked apart.
+_TEMPLATE_TEXT = re.compile(b"[\t\n\x20-\x25\x27-\x3b\x3d-\x7f]*")
+
+
+class Template:
+    """The bytes of a plain document read once, with holes where its leaves' texts were.
+
+    A device answers the same action with the same bytes but for the values. A document
+    equal to this one outside the holes, with plain text in each hole (ASCII character data
+    holding no markup, reference, CR or ``]]>``), is well-formed wherever the first one was,
+    and its leaves are the same with the new texts: :meth:`read` gives exactly what
+    :func:`leaf_texts` would, with one comparison per piece instead of a parse. Anything
+    else gives ``None``. Immutable; a property test checks it against :func:`leaf_texts`.
+    """
+
+    __slots__ = ("_leaves", "_pieces")
+
+    def __init__(
+        self, pieces: Tuple[bytes, ...], leaves: Tuple[Tuple[str, Optional[str]], ...]
+    ) -> None:
+        self._pieces = pieces  # the bytes around the holes: one more than the holes
+        self._leaves = leaves  # each leaf's name, and its text when it has no hole
+
+    @classmethod
+    def learn(
+        cls,
+        data: bytes,
+        texts: List[Tuple[str, str]],
+        holes: List[Optional[Tuple[int, int]]],
+    ) -> Optional[Template]:
+        """The template of *data*, which :func:`leaf_texts` read as *texts*, with *holes*;
+        ``None`` when a leaf's text is not plain (it would not be read back as it is)."""
+        if len(holes) != len(texts) or not data.isascii():
+            return None
+        pieces, leaves, at = [], [], 0
+        for (name, text), hole in zip(texts, holes):
+            if hole is not None:
+                content = data[hole[0] : hole[1]]
+                if not _TEMPLATE_TEXT.fullmatch(content) or b"]]>" in content:
+                    return None
+                pieces.append(data[at : hole[0]])
+                at = hole[1]
+            leaves.append((name, None if hole is not None else text))
+        pieces.append(data[at:])
+        return cls(tuple(pieces), tuple(leaves))
+
+    def read(self, data: bytes) -> Optional[List[Tuple[str, str]]]:
+        """The ``(local name, text)`` of each leaf of *data*, or ``None`` when *data* is not
+        this template with plain text in its holes."""
+        pieces = self._pieces
+        at = len(pieces[0])
+        if not data.startswith(pieces[0]):
+            return None
+        found = []
+        for piece in pieces[1:]:
+            end = data.find(b"<", at)  # each piece after a hole starts with an end tag
+            if end < 0:
+                return None
+            content = data[at:end]
+            if content and (not _TEMPLATE_TEXT.fullmatch(content) or b"]]>" in content):
+                return None
+            if not data.startswith(piece, end):
+                return None
+            found.append(content.decode("ascii"))
+            at = end + len(piece)
+        if at != len(data):
+            return None
+        texts = iter(found)
+        return [(name, next(texts) if text is None else text) for name, text in self._leaves]
 
 
 def children(node: Any, name: str) -> List[Any]:

@@ -672,7 +672,7 @@ def test_fast_path_equals_the_lenient_parser(body, monkeypatch):
     fast = soap._plain_out_arguments(body, "GetStatusInfo")
     assert fast is not None
     monkeypatch.setattr(soap, "_plain_out_arguments", lambda *args: None)
-    assert soap.parse_response(body, "GetStatusInfo") == fast
+    assert soap.parse_response(body, "GetStatusInfo") == soap._by_name(fast)
 
 
 @pytest.mark.parametrize(
@@ -692,3 +692,76 @@ def test_fast_path_equals_the_lenient_parser(body, monkeypatch):
 )
 def test_anything_unusual_takes_the_lenient_path(body):
     assert soap._plain_out_arguments(body, "GetStatusInfo") is None
+
+
+# --- Caller: one action called again and again ----------------------------------------------
+
+
+def answers(*bodies):
+    """A handler that sends these responses in turn (status, body), then the last again."""
+    queue = list(bodies)
+
+    def handler(request, reply):
+        status, body = queue.pop(0) if len(queue) > 1 else queue[0]
+        reply.send(status, body, {"Content-Type": 'text/xml; charset="utf-8"'})
+
+    return handler
+
+
+def ip(value: str) -> tuple:
+    return 200, response(args=f"<NewExternalIPAddress>{value}</NewExternalIPAddress>")
+
+
+def test_a_caller_reads_a_repeated_answer_by_its_template(serve, session, monkeypatch):
+    server = serve(answers(ip("1.2.3.4"), ip("5.6.7.8"), ip("10.0.0.1")))
+    caller = soap.Caller(server.url + "/c", ST, "GetExternalIPAddress")
+    assert caller(session, []) == {"NewExternalIPAddress": "1.2.3.4"}
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(soap, "_plain_out_arguments", no_parse)
+    monkeypatch.setattr(soap, "parse_response", no_parse)
+    assert caller(session, []) == {"NewExternalIPAddress": "5.6.7.8"}
+    assert caller(session, []) == {"NewExternalIPAddress": "10.0.0.1"}
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "second, expected",
+    [
+        (ip("a&amp;b"), {"NewExternalIPAddress": "a&b"}),  # a reference: expat reads it
+        (ip("x\r\ny"), {"NewExternalIPAddress": "x\ny"}),
+        ((200, response(args="<Other>1</Other>")), {"Other": "1"}),  # another shape
+        ((200, response(args="<NewExternalIPAddress/>")), {"NewExternalIPAddress": ""}),
+    ],
+)
+def test_an_answer_unlike_the_template_is_parsed(serve, session, second, expected):
+    server = serve(answers(ip("1.2.3.4"), second))
+    caller = soap.Caller(server.url + "/c", ST, "GetExternalIPAddress")
+    caller(session, [])
+    assert caller(session, []) == expected
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_a_fault_after_a_template_is_still_a_fault(serve, session, status):
+    server = serve(answers(ip("1.2.3.4"), (status, fault())))
+    caller = soap.Caller(server.url + "/c", ST, "GetExternalIPAddress")
+    caller(session, [])
+    with pytest.raises(ActionError) as info:
+        caller(session, [])
+    assert info.value.code == 714
+
+
+def test_a_caller_sends_what_call_sends(serve, session):
+    server = serve(answer(200, response("AddPortMapping")))
+    args = [("NewRemoteHost", ""), ("NewPortMappingDescription", "Grüße <&>")]
+    soap.call(session, server.url + "/c", ST, "AddPortMapping", args)
+    caller = soap.Caller(server.url + "/c", ST, "AddPortMapping")
+    caller(session, args)
+    caller(session, [])
+    first, second, third = server.requests
+    assert first.body == second.body == soap.build_envelope(ST, "AddPortMapping", args)
+    assert third.body == soap.build_envelope(ST, "AddPortMapping", [])
+    assert headers_dict(first) == headers_dict(second)
+    assert headers_dict(third)["Content-Length"] == str(len(third.body))
