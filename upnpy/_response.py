@@ -13,7 +13,7 @@ hex digits only, and every chunk ends with CRLF.
 from __future__ import annotations
 
 import re
-from typing import Callable, List, NamedTuple, Optional, Tuple
+from typing import Callable, List, NamedTuple, Optional, Tuple, Union
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._http import (
@@ -30,8 +30,11 @@ __all__ = ["Head", "NoResponse", "read_head", "parse_head", "framing", "read_bod
 
 _STATUS = rf"HTTP/([0-9])\.([0-9]) ([0-9]{{3}})(?: ({FIELD_VALUE}))?"
 _STATUS_LINE = re.compile(_STATUS)
-# A status line and plain field lines (no folding): the usual head, checked in one match.
-_PLAIN_HEAD = re.compile(rf"{_STATUS}((?:\r\n{FIELD_LINE})*)")
+# A status line and plain field lines (no folding): the usual head, checked in one match
+# over its bytes (the grammar is ASCII; a field value's other bytes are Latin-1 text).
+_PLAIN_HEAD = re.compile(rf"{_STATUS}((?:\r\n{FIELD_LINE})*)".encode("latin-1"))
+# The fields framing needs, in a head of plain field lines.
+_FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|connection):([^\r]*)", re.I)
 
 #: How a body is delimited: ``(LENGTH, n)``, ``(CHUNKED, 0)`` or ``(CLOSE, 0)``.
 LENGTH, CHUNKED, CLOSE = "length", "chunked", "close"
@@ -67,24 +70,26 @@ def parse_head(data: bytes) -> Head:
     :raises FramingError: for anything that is not a status line, a malformed field, or a
         Content-Length that is not ASCII digits (or two that disagree).
     """
-    text = data.decode("latin-1")
-    plain = _PLAIN_HEAD.fullmatch(text)
+    plain = _PLAIN_HEAD.fullmatch(data)
     if plain is None:  # something odd (or folded): the careful reading says what
-        return _careful_head(text)
+        return _careful_head(data.decode("latin-1"))
     # The usual head, checked in one match: only the fields framing needs are looked for,
     # and the others are split on first use.
     major, minor, code, reason, fields = plain.groups()
-    lower = data.lower()  # ASCII letters only: offsets in text stay the same
+    framing: Tuple[List[str], List[str], List[str]] = ([], [], [])
+    for name, value in _FRAMING.findall(fields):
+        framing[_FRAMING_FIELDS[name.lower()]].append(value.decode("latin-1").strip(" \t"))
     return _head(
         major,
         minor,
         code,
-        reason,
-        Headers.of_plain_lines(fields[2:]),
-        _values(lower, text, b"\r\ncontent-length:"),
-        _values(lower, text, b"\r\ntransfer-encoding:"),
-        _values(lower, text, b"\r\nconnection:"),
+        reason.decode("latin-1") if reason else "",
+        Headers.of_plain_lines(fields[2:].decode("latin-1")),
+        *framing,
     )
+
+
+_FRAMING_FIELDS = {b"content-length": 0, b"transfer-encoding": 1, b"connection": 2}
 
 
 def _careful_head(text: str) -> Head:
@@ -110,9 +115,9 @@ def _careful_head(text: str) -> Head:
 
 
 def _head(
-    major: str,
-    minor: str,
-    code: str,
+    major: Union[str, bytes],
+    minor: Union[str, bytes],
+    code: Union[str, bytes],
     reason: Optional[str],
     headers: Headers,
     lengths: List[str],
@@ -137,21 +142,6 @@ def _head(
         codings[0] if codings else None,
         "close" not in tokens if version >= (1, 1) else "keep-alive" in tokens,
     )
-
-
-def _values(lower: bytes, text: str, marker: bytes) -> List[str]:
-    """The values, in order, of the fields that *marker* (``b"\\r\\nname:"``) starts in a
-    head of plain field lines: *text*, and *lower* its bytes in lower case."""
-    values = []
-    at = lower.find(marker)
-    while at >= 0:
-        start = at + len(marker)
-        end = lower.find(b"\r\n", start)
-        if end < 0:
-            end = len(lower)
-        values.append(text[start:end].strip(" \t"))
-        at = lower.find(marker, end)
-    return values
 
 
 def read_head(more: Callable[[], bytes], buf: bytes = b"") -> Tuple[Head, bytes]:
