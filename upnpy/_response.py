@@ -197,7 +197,16 @@ def read_body(
     :raises BodyTooLarge: when the body is over *limit* bytes.
     :raises FramingError: for bad framing, or a connection closed inside the body.
     """
-    kind, size = framing(method, head)
+    size = head.length
+    if (
+        size is not None
+        and head.coding is None
+        and method != "HEAD"
+        and head.status not in (204, 304)
+    ):
+        kind = LENGTH  # the usual answer, as framing() would say
+    else:
+        kind, size = framing(method, head)
     rest: Optional[bytes]
     if kind == LENGTH:
         if size > limit:

@@ -306,8 +306,9 @@ class SocketTransport(Transport):
             received += len(data)
             return data
 
+        translating = translate(url)
         try:
-            with translate(url):
+            with translating:
                 try:
                     if sock.gettimeout() != read_timeout:  # a kept connection has it already
                         sock.settimeout(read_timeout)
@@ -315,7 +316,7 @@ class SocketTransport(Transport):
                     head, buf = read_head(more)
                 except (NoResponse, ConnectionError) as exc:  # nothing of an answer arrived
                     raise _Broken() from exc
-            with translate(url, status=head.status):
+                translating.status = head.status  # what goes wrong now carries it
                 data, keep = read_body(head, buf, more, method, limit)
             return Reply(head.status, head.reason, data, head.headers)
         finally:
