@@ -12,6 +12,7 @@ hex digits only, and every chunk ends with CRLF.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable, List, NamedTuple, Optional, Tuple, Union
 
@@ -62,14 +63,29 @@ class Head(NamedTuple):
     keep_alive: bool = False
 
 
+#: Heads of up to this many bytes are remembered (see :func:`parse_head`).
+REMEMBERED_HEAD = 1024
+
+
 def parse_head(data: bytes) -> Head:
     """Parse a status line and header fields (*data* without the blank line that ends them).
 
-    Header fields follow :func:`upnpy._http.parse_fields`.
+    Header fields follow :func:`upnpy._http.parse_fields`. A device repeats the head of its
+    answers byte for byte (but when its Content-Length or Date changes), so the last 256
+    heads of up to :data:`REMEMBERED_HEAD` bytes are remembered and a repeated one is not read
+    again: a :class:`Head` is immutable, and its :class:`~upnpy._http.Headers` read-only. A
+    head that is refused is refused every time.
 
     :raises FramingError: for anything that is not a status line, a malformed field, or a
         Content-Length that is not ASCII digits (or two that disagree).
     """
+    if len(data) <= REMEMBERED_HEAD:
+        return _remembered_head(data)
+    return _read_head(data)
+
+
+def _read_head(data: bytes) -> Head:
+    """:func:`parse_head`, every time."""
     plain = _PLAIN_HEAD.fullmatch(data)
     if plain is None:  # something odd (or folded): the careful reading says what
         return _careful_head(data.decode("latin-1"))
@@ -90,6 +106,9 @@ def parse_head(data: bytes) -> Head:
 
 
 _FRAMING_FIELDS = {b"content-length": 0, b"transfer-encoding": 1, b"connection": 2}
+
+
+_remembered_head = functools.lru_cache(maxsize=256)(_read_head)
 
 
 def _careful_head(text: str) -> Head:

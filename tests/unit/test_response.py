@@ -220,3 +220,25 @@ def test_the_usual_head_takes_the_shortcut():
     head = parse_head(data)
     assert (head.length, head.keep_alive, head.coding) == (2, False, None)
     assert dict(head.headers) == {"Content-Length": "2", "connection": "Close", "Server": "x"}
+
+
+def test_a_repeated_head_is_read_once():
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nServer: repeated-head-test"
+    first = parse_head(data)
+    assert parse_head(bytes(data)) is first  # the same bytes: the head already read
+    other = parse_head(data.replace(b"12", b"13"))
+    assert (first.length, other.length) == (12, 13)
+
+
+def test_a_refused_head_is_refused_every_time():
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2"
+    for _ in range(2):
+        with pytest.raises(FramingError):
+            parse_head(data)
+
+
+def test_a_long_head_is_read_every_time_and_alike():
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Pad: " + b"p" * _response.REMEMBERED_HEAD
+    first, second = parse_head(data), parse_head(data)
+    assert first is not second
+    assert first == second and first.length == 5
