@@ -20,7 +20,7 @@ import math
 import re
 import reprlib
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, NamedTuple, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from ._exceptions import UPnPWarning, ValidationError
 from ._lexical import (
@@ -32,7 +32,7 @@ from ._lexical import (
     XML_WHITESPACE,
     canonical_type,
 )
-from ._records import StateVariableInfo
+from ._records import Record, StateVariableInfo, record
 
 if TYPE_CHECKING:  # decimal, fractions and uuid are loaded when a value needs them
     from decimal import Decimal
@@ -396,7 +396,8 @@ def _hex_parse(text: str, dt: str) -> bytes:
 # -- the table ------------------------------------------------------------------------------------
 
 
-class _Family(NamedTuple):
+@record
+class _Family(Record):
     """How the UPnP types of one family map to Python; each function gets the type name."""
 
     python_type: type

@@ -20,7 +20,6 @@ from typing import (
     Iterable,
     Iterator,
     List,
-    NamedTuple,
     Optional,
     Set,
     Tuple,
@@ -30,7 +29,7 @@ from . import _ssdp
 from ._description import parse_device
 from ._exceptions import DescriptionError, UPnPError
 from ._proxy import MAX_DESCRIPTION, Device
-from ._records import DeviceInfo
+from ._records import DeviceInfo, Record, record
 from ._ssdp import SSDPResponse
 from ._transport import SocketTransport, fetch
 
@@ -92,7 +91,8 @@ def _tree(info: DeviceInfo) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
     return tuple(dict.fromkeys(types)), tuple(udns)
 
 
-class _Job(NamedTuple):
+@record
+class _Job(Record):
     """One LOCATION to describe: from a search answer, or a cached device to check."""
 
     claimed: str  # the UDN the answer or the cache claims for it
@@ -115,7 +115,8 @@ class _Superseded(Exception):
     waited: the IPv6 one is kept in case the IPv4 fetch fails."""
 
 
-class _Found(NamedTuple):
+@record
+class _Found(Record):
     device: Device
     description: bytes
 
@@ -269,7 +270,7 @@ class _Describer:
         from ._cache import Entry, configid_of
 
         assert self.store is not None
-        device, data = found
+        device, data = found.device, found.description
         old = self.store.get_entry(device.udn)
         response = job.response
         configid = configid_of(data)

@@ -19,9 +19,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from ._exceptions import DiscoveryError
+from ._records import Record, record
 
 __all__ = ["Interface", "interfaces", "scope_name", "scope_index"]
 
@@ -31,7 +32,8 @@ _FAMILIES = (socket.AF_INET, socket.AF_INET6)
 _KIND: Dict[int, str] = {socket.AF_INET: "IPv4 ", socket.AF_INET6: "IPv6 "}
 
 
-class Interface(NamedTuple):
+@record
+class Interface(Record):
     """One interface address to send from or listen on, for one address family.
 
     :ivar name: the adapter's name (``eth0``; a GUID on Windows).
@@ -44,7 +46,7 @@ class Interface(NamedTuple):
     name: str
     family: int
     address: str
-    index: int  # type: ignore[assignment]  # a field, not tuple.index(): the name says it
+    index: int
     scope_id: int
 
     def sockaddr(self, port: int = 0) -> Union[Tuple[str, int], Tuple[str, int, int, int]]:

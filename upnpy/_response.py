@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Callable, List, NamedTuple, Optional, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._http import (
@@ -26,6 +26,7 @@ from ._http import (
     parse_fields,
     read_chunked,
 )
+from ._records import Record, record
 
 __all__ = ["Head", "NoResponse", "read_head", "parse_head", "framing", "read_body"]
 
@@ -45,11 +46,9 @@ class NoResponse(FramingError):
     """The connection closed (or was reset) before any byte of a response arrived."""
 
 
-class Head(NamedTuple):
-    """A status line and its header fields, with what framing needs already read off them.
-
-    A named tuple, not a dataclass: one is made for every response, on the hot path.
-    """
+@record
+class Head(Record):
+    """A status line and its header fields, with what framing needs already read off them."""
 
     version: Tuple[int, int]
     status: int

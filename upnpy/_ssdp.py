@@ -28,7 +28,7 @@ import socket
 import struct
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import (
     Any,
     Dict,
@@ -37,7 +37,6 @@ from typing import (
     Iterator,
     List,
     Mapping,
-    NamedTuple,
     Optional,
     Set,
     Tuple,
@@ -49,6 +48,7 @@ from urllib.parse import urlsplit
 from ._exceptions import DiscoveryError
 from ._http import USER_AGENT, Headers, split_zone, url_problem, valid_zone
 from ._interfaces import Interface, interfaces, scope_index, scope_name
+from ._records import Record, record
 
 __all__ = [
     "SSDP_GROUP",
@@ -114,8 +114,8 @@ _IPV6_MULTICAST_ALL = 29 if sys.platform == "linux" else None
 Address = Tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class SSDPResponse:
+@record
+class SSDPResponse(Record):
     """One answer to an M-SEARCH.
 
     :ivar location: URL of the root device description (a link-local IPv6 host carries the
@@ -146,8 +146,8 @@ class SSDPResponse:
         return self.usn.split("::", 1)[0]
 
 
-@dataclass(frozen=True)
-class SSDPNotify:
+@record
+class SSDPNotify(Record):
     """One NOTIFY announcement (``NOTIFY * HTTP/1.1``, multicast by a device).
 
     :ivar nts: ``"ssdp:alive"``, ``"ssdp:byebye"`` or ``"ssdp:update"`` (lower case).
@@ -646,7 +646,8 @@ def _search(
     return _run(plan, float(timeout), wakeup, by_location)
 
 
-class _Plan(NamedTuple):
+@record
+class _Plan(Record):
     """A search checked and ready to run: its sockets' sources, destinations and messages."""
 
     targets: List[_Target]

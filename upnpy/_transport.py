@@ -41,7 +41,6 @@ from typing import (
     Dict,
     List,
     Mapping,
-    NamedTuple,
     Optional,
     Set,
     Tuple,
@@ -63,6 +62,7 @@ from ._http import (
     valid_zone,
 )
 from ._interfaces import scope_index
+from ._records import Record, record
 from ._response import NoResponse, read_body, read_head
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ _IDEMPOTENT = frozenset({"GET", "HEAD"})  # may be sent again on a fresh connect
 _TARGET_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%") + "%"
 
 
-class Reply(NamedTuple):
+@record
+class Reply(Record):
     """One response: status, reason, the whole body, and the header fields."""
 
     status: int

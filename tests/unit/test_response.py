@@ -4,6 +4,7 @@ Each input is also read split into one-byte pieces: the readers must give the sa
 whatever the network's segmentation.
 """
 
+import dataclasses
 from typing import Callable, List, Tuple
 
 import pytest
@@ -202,7 +203,7 @@ def outcome(read: Callable[[], _response.Head]) -> Tuple:
         head = read()
     except FramingError as exc:
         return ("error", str(exc))
-    fields = [getattr(head, name) for name in head._fields if name != "headers"]
+    fields = [getattr(head, f.name) for f in dataclasses.fields(head) if f.name != "headers"]
     return (*fields, list(head.headers.items()), len(head.headers))
 
 

@@ -105,8 +105,8 @@ def ok(body=b"hi", extra=b""):
 
 def test_keep_alive_reuses_the_connection(scripted, transport):
     server = scripted([ok(b"one"), ok(b"two")])
-    assert transport.exchange("GET", server.url + "/a", {}, b"", TIMEOUT, 100)[2] == b"one"
-    assert transport.exchange("GET", server.url + "/b", {}, b"", TIMEOUT, 100)[2] == b"two"
+    assert transport.exchange("GET", server.url + "/a", {}, b"", TIMEOUT, 100).body == b"one"
+    assert transport.exchange("GET", server.url + "/b", {}, b"", TIMEOUT, 100).body == b"two"
     assert server.connections == 1
 
 
@@ -127,8 +127,8 @@ def test_request_is_one_well_formed_message(scripted, transport):
 
 def test_a_connection_the_device_closed_while_idle_is_replaced(scripted, transport):
     server = scripted([ok(b"one"), ok(b"two")], close_after=True)
-    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"one"
-    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"two"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"one"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"two"
     assert server.connections == 2
 
 
@@ -141,16 +141,13 @@ def test_connection_close_is_honoured(scripted, transport):
 
 def test_interim_100_continue_is_skipped(scripted, transport):
     server = scripted([b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"final")])
-    assert transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100)[:3] == (
-        200,
-        "OK",
-        b"final",
-    )
+    reply = transport.exchange("POST", server.url, {}, b"x", TIMEOUT, 100)
+    assert (reply.status, reply.reason, reply.body) == (200, "OK", b"final")
 
 
 def test_body_delimited_by_close(scripted, transport):
     server = scripted([b"HTTP/1.0 200 OK\r\n\r\nuntil the end", None])
-    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"until the end"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"until the end"
 
 
 def test_chunked_body_with_extensions_and_trailers(scripted, transport):
@@ -159,8 +156,8 @@ def test_chunked_body_with_extensions_and_trailers(scripted, transport):
         b"4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: y\r\n\r\n"
     )
     server = scripted([chunked, ok(b"again")])
-    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"Wikipedia"
-    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100)[2] == b"again"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"Wikipedia"
+    assert transport.exchange("GET", server.url, {}, b"", TIMEOUT, 100).body == b"again"
     assert server.connections == 1
 
 
