@@ -19,12 +19,13 @@ import re
 import tempfile
 import threading
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Union
 
 from ._exceptions import UPnPWarning
 from ._http import url_problem
+from ._records import Record, record
 
 __all__ = ["Entry", "Store", "cache_path", "configid_of"]
 
@@ -83,8 +84,8 @@ def _type_matches(have: str, want: str) -> bool:
     return have_version == want_version
 
 
-@dataclass(frozen=True)
-class Entry:
+@record
+class Entry(Record):
     """One root device as the cache remembers it.
 
     :ivar udn: the root device's UDN.

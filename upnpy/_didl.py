@@ -28,13 +28,14 @@ from __future__ import annotations
 import re
 import reprlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Set, Tuple, TypeVar, Union
 from xml.parsers import expat
 
 from ._avtime import parse_duration
 from ._exceptions import DIDLError, UPnPWarning, XMLError
+from ._records import Record, record
 from ._xml import prepare
 
 __all__ = [
@@ -66,8 +67,8 @@ def _empty() -> Mapping[Any, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True, repr=False)
-class MediaResource:
+@record
+class MediaResource(Record):
     """One ``<res>``: a URL of the object's content, and how it is served.
 
     :ivar url: the text of ``<res>``, stripped (:class:`~upnpy.MediaServer` makes a relative
@@ -99,8 +100,8 @@ class MediaResource:
         return hash((self.url, self.protocol_info))
 
 
-@dataclass(frozen=True, repr=False)
-class MediaObject:
+@record
+class MediaObject(Record):
     """What containers and items have in common (DIDL-Lite's ``object``).
 
     :ivar id: ``id``; *parent_id*: ``parentID`` (``""`` when absent, with a warning).
@@ -143,7 +144,7 @@ class MediaObject:
         return hash((self.id, self.parent_id, self.title, self.upnp_class))
 
 
-@dataclass(frozen=True, repr=False)
+@record
 class MediaContainer(MediaObject):
     """A ``<container>``: *child_count* (``childCount``) and *searchable*, ``None`` when absent."""
 
@@ -157,7 +158,7 @@ class MediaContainer(MediaObject):
         return True
 
 
-@dataclass(frozen=True, repr=False)
+@record
 class MediaItem(MediaObject):
     """An ``<item>``: *ref_id* is ``refID``, the item it stands for, or ``None``."""
 

@@ -17,13 +17,14 @@ import socket
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from ._errors import translate
 from ._exceptions import ActionError, UPnPError, UPnPWarning
 from ._manager import manager
 from ._proxy import Device, Service
+from ._records import Record, record
 from ._ssdp import _search
 from ._transport import local_address
 from ._xml import children, parse_xml, text
@@ -71,8 +72,8 @@ class GatewayNotFound(UPnPError):
     """No Internet gateway answered, or none of those found has a connection service."""
 
 
-@dataclass(frozen=True)
-class PortMapping:
+@record
+class PortMapping(Record):
     """One port mapping of a gateway.
 
     :ivar lease: seconds the gateway keeps it; 0 means permanent.
@@ -115,8 +116,8 @@ class PortMappings(List[PortMapping]):
         pretty(printer, self, cycle, lambda: port_mappings_text(self))
 
 
-@dataclass(frozen=True)
-class GatewayStatus:
+@record
+class GatewayStatus(Record):
     """What GetStatusInfo and GetExternalIPAddress say of the connection."""
 
     connection_status: str
@@ -129,8 +130,8 @@ class GatewayStatus:
         return self.connection_status in ("Connected", "Up")
 
 
-@dataclass(frozen=True)
-class Traffic:
+@record
+class Traffic(Record):
     """Totals of the gateway's WAN interface since upnpy first read them, wraps included.
 
     The counters are ui4 and wrap at 2**32 (not 2**31); a reading below the previous one

@@ -34,12 +34,12 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from ._exceptions import BodyTooLarge, FramingError
 from ._gena import NotifyRejected, check_notify_headers, parse_propertyset
 from ._http import MAX_HEAD, RECV_SIZE, Headers, content_length, parse_fields, read_chunked
+from ._records import Record, record
 from ._version import __version__
 
 __all__ = ["Notification", "CallbackServer"]
@@ -86,8 +86,8 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-@dataclass(frozen=True)
-class Notification:
+@record
+class Notification(Record):
     """One accepted NOTIFY, not yet interpreted: values are the raw texts, in body order."""
 
     sid: str

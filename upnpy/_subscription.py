@@ -59,7 +59,7 @@ from ._gena import DEFAULT_DURATION
 from ._gena_server import CallbackServer, Notification
 from ._http import Timeout, as_timeout
 from ._manager import manager
-from ._records import StateVariableInfo
+from ._records import Record, StateVariableInfo, record
 from ._transport import Reply, Transport, callback_address
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -526,8 +526,8 @@ class Subscription:
             )
 
 
-@dataclass(frozen=True)
-class _Link:
+@record
+class _Link(Record):
     """What a subscription is handed of its service: where and how to reach it, and the types.
 
     :ivar url: the absolute eventSubURL.

@@ -53,6 +53,7 @@ from ._discovery import describe
 from ._exceptions import DiscoveryError, UPnPError
 from ._interfaces import interfaces
 from ._proxy import Device
+from ._records import Record, record
 
 __all__ = ["DeviceTracker", "DeviceChange"]
 
@@ -117,8 +118,8 @@ class DeviceChange(NamedTuple):
 # --- the bookkeeping ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Advert:
+@record
+class _Advert(Record):
     """What the state needs of a NOTIFY or a search answer."""
 
     kind: str  # "alive", "update", "byebye" or "response"

@@ -11,6 +11,8 @@ The modules are found by listing ``upnpy/*.py``, so a module added or renamed is
    some calls need (ifaddr and ctypes, the thread pool, platform, decimal, fractions, uuid,
    base64):
    the import cost target depends on it.
+4. ``import upnpy`` generates no code: its records are :func:`upnpy._records.record` classes,
+   which compile nothing, where dataclasses and named tuples compile their methods.
 """
 
 from __future__ import annotations
@@ -284,3 +286,40 @@ print(' '.join(m for m in ("ifaddr", "fractions") if m in sys.modules))
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ifaddr", "fractions"]
+
+
+#: Counts compile() of source made up at run time (dataclasses, namedtuple and typing's
+#: forward references generate code that way) on behalf of upnpy's own modules, while CODE
+#: runs; prints the count and where the first ones came from.
+GENERATED = """
+import os, sys
+GENERATORS = ("dataclasses.py", os.path.join("collections", "__init__.py"), "typing.py")
+generated = []
+def hook(event, args):
+    if event != "compile" or str(args[1]).endswith(".py"):
+        return  # a module's own source, not generated code
+    frame = sys._getframe(1)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith("<")
+        or frame.f_code.co_filename.endswith(GENERATORS)
+    ):
+        frame = frame.f_back
+    if frame is not None and os.sep + "upnpy" + os.sep in frame.f_code.co_filename:
+        generated.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
+sys.addaudithook(hook)
+CODE
+print(len(generated), *generated[:5])
+"""
+
+
+def test_import_upnpy_generates_no_code():
+    result = run_python(GENERATED.replace("CODE", "import upnpy"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "0", f"code generated at import: {result.stdout}"
+
+
+def test_the_generated_code_counter_counts():
+    code = "from upnpy import _tracker"  # DeviceChange is a NamedTuple, on purpose
+    result = run_python(GENERATED.replace("CODE", code))
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[0]) > 0
