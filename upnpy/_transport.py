@@ -245,9 +245,12 @@ class SocketTransport(Transport):
     ) -> Reply:
         key, head = _head(method, url, tuple(headers.items()), len(body))
         request = head + body
-        own = time.monotonic() + timeout[0] + timeout[1]
+        start = time.monotonic()
+        own = start + timeout[0] + timeout[1]
         deadline = own if deadline is None else min(own, deadline)
-        idle = self._take(key, method in _IDEMPOTENT)
+        # A device that closes its connections has none kept (read without the lock: a
+        # set's membership test is atomic, and a stale answer only costs a look at _idle).
+        idle = None if key in self._closing else self._take(key, method in _IDEMPOTENT)
         if idle is not None:
             sock, since = idle
             try:
@@ -266,8 +269,10 @@ class SocketTransport(Transport):
                     with self._lock:
                         self._keeping.add(key)
                 return reply
+        if idle is not None:  # a kept connection failed: time has passed since the start
+            start = time.monotonic()
         with translate(url):
-            sock = _connect(key, min(timeout[0], max(deadline - time.monotonic(), 0.001)))
+            sock = _connect(key, min(timeout[0], max(deadline - start, 0.001)))
         try:
             return self._over(sock, key, request, method, url, timeout, deadline, limit)
         except _Broken as exc:
