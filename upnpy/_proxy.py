@@ -94,9 +94,13 @@ class Action:
     before sending, :class:`ValidationError`; the device's fault, :class:`ActionError`; a
     failure below UPnP, :class:`TransportError`.
 
-    Each action is an instance of its own subclass (see :func:`_own_type`), so that
-    introspection finds the action's docstring and signature on its type as well.
+    Each action's docstring and signature are made when first read, not with the action
+    (they cost more than a call): the first look at either makes them, and makes the action
+    an instance of its own subclass (see :func:`_own_type`), so that introspection finds them
+    on its type as well.
     """
+
+    __signature__: inspect.Signature  # made on first read (_Introspected)
 
     def __init__(
         self, service: Service, info: ActionInfo, variables: Mapping[str, StateVariableInfo]
@@ -112,7 +116,11 @@ class Action:
             (arg, _variable_for(service, arg, variables)) for arg in info.out_arguments
         )
         self._caller: Optional[_soap.Caller] = None  # made on the first call
-        self.__signature__ = inspect.Signature(
+
+    def _introspect(self) -> None:
+        """Make the action's signature and docstring, and give it its own subclass."""
+        state = self.__dict__
+        state["__signature__"] = inspect.Signature(
             [
                 inspect.Parameter(
                     param,
@@ -123,7 +131,7 @@ class Action:
             ],
             return_annotation=Dict[str, Any],
         )
-        self.__doc__ = self._make_doc()
+        state["__doc__"] = self._make_doc()
         if type(self) is Action:
             self.__class__ = _own_type(self)
 
@@ -235,6 +243,31 @@ class Action:
         from ._display import action_text, pretty
 
         pretty(printer, self, cycle, lambda: action_text(self))
+
+
+class _Introspected:
+    """An action's ``__doc__`` or ``__signature__``, made on first read (see
+    :meth:`Action._introspect`); read on the class, the class's own (its docstring)."""
+
+    def __init__(self, name: str, on_class: Optional[str]) -> None:
+        self.name = name
+        self.on_class = on_class
+
+    def __get__(self, obj: Optional[Action], owner: Any = None) -> Any:
+        if obj is None:
+            return self.on_class
+        state = obj.__dict__
+        if self.name not in state:
+            obj._introspect()
+        return state[self.name]
+
+    def __set__(self, obj: Action, value: Any) -> None:  # a data descriptor: looked up first
+        obj.__dict__[self.name] = value
+
+
+# Set after the class body, so that Action's own docstring stays where a reader looks for it.
+setattr(Action, "__doc__", _Introspected("__doc__", Action.__doc__))  # noqa: B010
+setattr(Action, "__signature__", _Introspected("__signature__", None))  # noqa: B010
 
 
 def _own_type(action: Action) -> type:

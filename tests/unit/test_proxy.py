@@ -946,3 +946,23 @@ def test_exported_classes_say_they_live_in_upnpy(name):
     cls = getattr(upnpy, name)
     assert cls.__module__ == "upnpy"
     assert getattr(sys.modules[cls.__module__], cls.__qualname__) is cls
+
+
+def test_an_action_makes_its_docs_and_signature_when_first_read(gateway):
+    fake, device = gateway
+    service = device.WANIPConnection
+    fake.answer(
+        "/ctl/IPConn", service.service_type, "GetExternalIPAddress", [("NewExternalIPAddress", "")]
+    )
+    action = service.GetExternalIPAddress
+    assert "__signature__" not in vars(action) and "__doc__" not in vars(action)
+    assert type(action) is upnpy.Action  # its own subclass comes with them
+    action()  # a call needs neither
+    assert "__doc__" not in vars(action)
+    assert str(inspect.signature(action)) == "() -> Dict[str, Any]"
+    assert type(action) is not upnpy.Action and isinstance(action, upnpy.Action)
+    assert action.__doc__.startswith("Call GetExternalIPAddress of")
+    assert upnpy.Action.__doc__.startswith("One UPnP action of a service")
+    other = device.WANIPConnection.AddPortMapping
+    assert other.__doc__.startswith("Call AddPortMapping of")  # the docs first, this time
+    assert list(inspect.signature(other).parameters) == ADD_PORT_MAPPING_IN
