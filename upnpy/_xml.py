@@ -262,6 +262,10 @@ def _hole(data: bytes, opened: int, closing: int) -> Optional[Tuple[int, int]]:
     return content, closing
 
 
+#: The largest document a :class:`Template` is made of (a usual SOAP answer is under 1 KiB):
+#: a template keeps the document's bytes, and one is kept per action called.
+TEMPLATE_MAX = 16 * 1024
+
 # Leaf text a template takes as it is: ASCII character data with no markup ("<"), no
 # reference ("&"), and no CR (expat turns CR LF into LF); "]]>" is checked apart.
 _TEMPLATE_TEXT = re.compile(b"[\t\n\x20-\x25\x27-\x3b\x3d-\x7f]*")
@@ -294,8 +298,9 @@ class Template:
         holes: List[Optional[Tuple[int, int]]],
     ) -> Optional[Template]:
         """The template of *data*, which :func:`leaf_texts` read as *texts*, with *holes*;
-        ``None`` when a leaf's text is not plain (it would not be read back as it is)."""
-        if len(holes) != len(texts) or not data.isascii():
+        ``None`` when a leaf's text is not plain (it would not be read back as it is), or
+        *data* is over :data:`TEMPLATE_MAX` bytes."""
+        if len(data) > TEMPLATE_MAX or len(holes) != len(texts) or not data.isascii():
             return None
         pieces, leaves, at = [], [], 0
         for (name, text), hole in zip(texts, holes):

@@ -124,3 +124,10 @@ def test_holes_are_the_bytes_between_the_tags():
     holes: List[Optional[Tuple[int, int]]] = []
     assert _xml.leaf_texts(doc, PARENTS, markup=False, holes=holes) is not None
     assert [doc[h[0] : h[1]] if h else None for h in holes] == [b"1", None, b"", None, b"3"]
+
+
+def test_a_long_answer_teaches_no_template():
+    text = "x" * _xml.TEMPLATE_MAX
+    doc = b"<Envelope><Body><GetXResponse><A>%s</A></GetXResponse></Body></Envelope>"
+    assert learned(doc % b"x") is not None
+    assert learned(doc % text.encode()) is None
