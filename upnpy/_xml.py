@@ -268,7 +268,12 @@ TEMPLATE_MAX = 16 * 1024
 
 # Leaf text a template takes as it is: ASCII character data with no markup ("<"), no
 # reference ("&"), and no CR (expat turns CR LF into LF); "]]>" is checked apart.
-_TEMPLATE_TEXT = re.compile(b"[\t\n\x20-\x25\x27-\x3b\x3d-\x7f]*")
+_TEMPLATE_TEXT = bytes(b for b in range(128) if b in b"\t\n" or (b >= 0x20 and b not in b"&<"))
+
+
+def _plain_text(content: bytes) -> bool:
+    """Whether *content* is leaf text a template takes as it is (one C call each test)."""
+    return not content.translate(None, _TEMPLATE_TEXT) and b"]]>" not in content
 
 
 class Template:
@@ -306,7 +311,7 @@ class Template:
         for (name, text), hole in zip(texts, holes):
             if hole is not None:
                 content = data[hole[0] : hole[1]]
-                if not _TEMPLATE_TEXT.fullmatch(content) or b"]]>" in content:
+                if not _plain_text(content):
                     return None
                 pieces.append(data[at : hole[0]])
                 at = hole[1]
@@ -327,7 +332,7 @@ class Template:
             if end < 0:
                 return None
             content = data[at:end]
-            if content and (not _TEMPLATE_TEXT.fullmatch(content) or b"]]>" in content):
+            if content and not _plain_text(content):
                 return None
             if not data.startswith(piece, end):
                 return None
