@@ -283,7 +283,8 @@ class Caller:
                 holes: List[Optional[Tuple[int, int]]] = []
                 texts = _plain_out_arguments(body, self.action, holes)
                 if texts is None:
-                    return parse_response(body, self.action, url=self.control_url, status=200)
+                    url, status = self.control_url, reply.status
+                    return parse_response(body, self.action, url=url, status=status)
                 self._template = _xml.Template.learn(body, texts, holes)
             return _by_name(texts)
         return _interpret(reply, self.action, self.control_url)
