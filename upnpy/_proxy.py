@@ -158,7 +158,7 @@ class Action:
         ]
         device = self.service.device
         caller = self._caller
-        if caller is None:  # an action name that is no XML name is refused here, once sent
+        if caller is None:  # the first call (an action name that is no XML name: refused)
             service = self.service
             caller = self._caller = _soap.Caller(
                 service.control_url, service.service_type, self.name
