@@ -13,7 +13,7 @@ import pytest
 from fakes import SWITCH, FakeDevice, SSDPResponder, light_description, scpd, ssdp_answer
 
 import upnpy
-from upnpy import _cache, _ssdp
+from upnpy import _cache, _discovery, _ssdp
 from upnpy._cache import Entry, Store, configid_of
 
 UDN = "uuid:11111111-2222-3333-4444-555555555555"
@@ -182,7 +182,10 @@ def test_configid_is_read_from_the_root_element():
 # --- discover(cache=...) -----------------------------------------------------------------------
 
 
-def test_a_cached_device_is_returned_without_a_search(tmp_path, light, responder):
+def test_a_cached_device_is_returned_without_a_search(tmp_path, light, responder, monkeypatch):
+    # The search waits this long for the cached device's check: long enough that only a
+    # failed check, not a slow machine, can start it here.
+    monkeypatch.setattr(_discovery, "CACHE_WAIT", 5.0)
     path = tmp_path / "devices.json"
     first = find(path)
     assert [d.udn for d in first] == [UDN] and responder.searches > 0

@@ -97,7 +97,7 @@ def test_a_flood_of_answers_does_not_stretch_the_deadline(flood):
     source = flood(lambda n: f"http://127.0.0.1:{port}/d{n}.xml")
     devices, took = timed_discover()
     assert devices == []
-    assert source.sent > 1000  # it really was a flood
+    assert source.sent > 500  # it really was a flood (1300 to 1700 here; fewer under load)
     assert took < TIMEOUT + _discovery.GRACE + MARGIN
 
 
