@@ -55,7 +55,13 @@ def long_track(tracks: List[upnpy.MediaItem], lab: Lab) -> upnpy.MediaItem:
 def tv(lab: Lab, dmr_running: None) -> Iterator[upnpy.MediaRenderer]:
     with upnpy.MediaRenderer.find("Lab Renderer", timeout=5) as renderer:
         yield renderer
-        renderer.stop()  # every test leaves it STOPPED
+        try:
+            renderer.stop()  # every test leaves it STOPPED
+        except upnpy.TransportError:
+            # gmediarender now and then stops but closes the connection of a Stop sent while
+            # it starts playing without answering it (seen before and after issue 13's
+            # changes, about one run in ten): the state says whether it stopped.
+            until(lambda: renderer.state, lambda state: state == "STOPPED")
 
 
 def test_find_by_name_and_by_udn(library, lab):
