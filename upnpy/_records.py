@@ -2,6 +2,8 @@
 
 :mod:`upnpy._description` builds them from bytes; :mod:`upnpy._proxy` wraps them with
 behaviour; :mod:`upnpy._datatypes` reads :class:`StateVariableInfo` to check and convert values.
+Every record class of upnpy is made with :func:`record`, defined here: a frozen dataclass
+to the outside, created without compiling code.
 """
 
 from __future__ import annotations
