@@ -2,8 +2,9 @@
 
 :mod:`upnpy._description` builds them from bytes; :mod:`upnpy._proxy` wraps them with
 behaviour; :mod:`upnpy._datatypes` reads :class:`StateVariableInfo` to check and convert values.
-Every record class of upnpy is made with :func:`record`, defined here: a frozen dataclass
-to the outside, created without compiling code.
+upnpy's frozen records are made with :func:`record`, defined here: a frozen dataclass to the
+outside, created without compiling code (the public named tuple ``DeviceChange`` and the
+classes compared by identity stay as they were).
 """
 
 from __future__ import annotations
