@@ -59,8 +59,10 @@ demo: venv
 ## make bench: latency and discovery figures next to a raw-socket floor, inside the lab, with
 ## the peers of the `bench` extra side by side, a crowd of 30 media servers for discovery, and
 ## discovery at scale among 30, 300, 2000 emulated devices (lab/responder.py; the lab's pool of
-## BENCH_EMU_CROWD addresses). `make bench-scale`: that last section alone.
+## BENCH_EMU_CROWD addresses). `make bench-scale`: that last section alone. The renderer and the
+## second gateway run from the start (BENCH_LAB), so that latency covers every lab device.
 BENCH_CROWD ?= 30
+BENCH_LAB := UPNPY_LAB_DMR=1 UPNPY_LAB_GW2=1
 BENCH_EMU_CROWD ?= 2000
 BENCH_SCALE ?= 30,300,2000
 
@@ -69,7 +71,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 	touch $@
 
 bench: $(VENV)/.bench-installed
-	UPNPY_LAB_CROWD=$(BENCH_CROWD) UPNPY_LAB_EMU_CROWD=$(BENCH_EMU_CROWD) \
+	$(BENCH_LAB) UPNPY_LAB_CROWD=$(BENCH_CROWD) UPNPY_LAB_EMU_CROWD=$(BENCH_EMU_CROWD) \
 		UPNPY_BENCH_SCALE=$(BENCH_SCALE) $(LAB) run $(PY) bench/bench.py
 
 bench-scale: venv
@@ -82,10 +84,10 @@ bench-scale: venv
 PROFILE ?= dms first
 
 bench-latency: $(VENV)/.bench-installed
-	$(LAB) run $(PY) bench/bench.py latency
+	$(BENCH_LAB) $(LAB) run $(PY) bench/bench.py latency
 
 profile: $(VENV)/.bench-installed
-	$(LAB) run $(PY) bench/profile.py $(PROFILE)
+	$(BENCH_LAB) $(LAB) run $(PY) bench/profile.py $(PROFILE)
 
 ## make notebook-shot: run tests/notebook/upnpy-lab.ipynb in the lab (nbclient), export it to
 ## HTML (light and dark themes), and render both in headless Chromium, offline, to

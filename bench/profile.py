@@ -5,9 +5,9 @@ Run inside the lab's client namespace (it refuses to run anywhere else), for exa
     lab/lab.sh run .venv/bin/python bench/profile.py dms first
     lab/lab.sh run .venv/bin/python bench/profile.py light call --py-spy
 
-``KEY`` is a lab device (``light``, ``dms``, ``gw``: bench.py's devices and actions); ``MODE`` is
-``first`` (description URL → first completed action, fresh objects each time) or ``call`` (the
-action again and again on one ``upnpy.Device``). It prints:
+``KEY`` is a lab device (``light``, ``dms``, ``gw``, ``gw2``, ``dmr``: bench.py's devices and
+actions); ``MODE`` is ``first`` (description URL → first completed action, fresh objects each
+time) or ``call`` (the action again and again on one ``upnpy.Device``). It prints:
 
 (a) the median wall time of the operation and of its floor, measured without a profiler, taking
     turns (the floor is issue 13's: one connection kept alive where the device keeps
@@ -328,8 +328,10 @@ def report_py_spy(samples: List[Tuple[str, str, int, int]], runs: int) -> None:
 
 
 def arguments(argv: Sequence[str]) -> argparse.Namespace:
+    import bench
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("key", choices=["light", "dms", "gw"])
+    parser.add_argument("key", choices=list(bench.DEVICES))
     parser.add_argument("mode", choices=["first", "call"])
     parser.add_argument("--seconds", type=float, default=SECONDS, help="loop time (3 s)")
     parser.add_argument("--top", type=int, default=TOP, help="functions listed (25)")

@@ -13,7 +13,6 @@ import sys
 import warnings
 from types import FrameType, MappingProxyType
 from typing import (
-    TYPE_CHECKING,
     Any,
     Callable,
     Dict,
@@ -27,6 +26,7 @@ from typing import (
 )
 from urllib.parse import urljoin
 
+from . import _canonical as canonical
 from ._errors import translate
 from ._exceptions import DescriptionError, UPnPWarning
 from ._http import url_problem
@@ -51,9 +51,6 @@ from ._records import (
     StateVariableInfo,
 )
 from ._xml import child, children, parse_xml, text
-
-if TYPE_CHECKING:
-    from xml.etree.ElementTree import Element
 
 __all__ = ["parse_device", "parse_scpd", "index_scpd", "ScpdIndex", "MAX_DEVICE_DEPTH"]
 
@@ -112,12 +109,23 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
         element, e.g. the device description served again).
     """
     if isinstance(data, bytes):
-        scpd = SCPD.read(data)
-        if scpd is not None:
-            try:
+        try:
+            plain = canonical.split(data)
+            if plain is not None:
+                return _scpd(
+                    [_fast_action(canonical.action_node(*item), url) for item in plain.actions],
+                    [
+                        _fast_variable(canonical.variable_node(*item), url)
+                        for item in plain.variables
+                    ],
+                    url,
+                    _unusual,
+                )
+            scpd = SCPD.read(data)
+            if scpd is not None:
                 return _fast_scpd(scpd, url)
-            except Unusual:
-                pass
+        except Unusual:
+            pass
     return _lenient_scpd(_document(data, url, "scpd"), url)
 
 
@@ -257,59 +265,94 @@ def _fast_variable(variable: Node, url: str) -> Optional[StateVariableInfo]:
 
 
 class ScpdIndex:
-    """An SCPD read by the fast path, its records built one at a time on first use.
+    """An SCPD read by a fast path, its records built one at a time on first use.
 
     What a first call needs is an action and the state variables of its arguments: the
-    whole document is parsed (by expat, in C) and its actions and state variables are
-    found by name, but only those asked for are read into records. A record that is not
-    plain raises :class:`~upnpy._reader.Unusual`: then :func:`parse_scpd` reads the whole
-    document, and warns about what it tolerates.
+    whole document is checked (by the canonical grammar of :mod:`upnpy._canonical`, or by
+    expat building its tree) and its actions and state variables are found by name, but
+    only those asked for are read into records. A record that is not plain raises
+    :class:`~upnpy._reader.Unusual`: then :func:`parse_scpd` reads the whole document, and
+    warns about what it tolerates.
 
-    :raises Unusual: from the constructor, for actions or state variables without a name
-        or with one that repeats.
+    :param actions: ``(name, item)`` of every action, in document order.
+    :param variables: gives ``(name, item)`` of every state variable, when first needed.
+    :param fill: the node of an item, and its kind (``"action"``, ``"stateVariable"``).
+    :raises Unusual: from the constructor, or the first :meth:`variable`, for actions or
+        state variables without a name or with one that repeats.
     """
 
-    def __init__(self, top: Element, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        actions: Iterable[Tuple[Optional[str], Any]],
+        variables: Callable[[], Iterable[Tuple[Optional[str], Any]]],
+        fill: Callable[[Any, str], Node],
+    ) -> None:
         self.url = url
-        self._top = top
-        #: the action elements by name, in document order
-        self.actions = _named(SCPD.items(top, "action"))
-        self._variables: Optional[Dict[str, Element]] = None
+        #: the actions' items by name, in document order
+        self.actions = _named(actions)
+        self._list_variables = variables
+        self._variables: Optional[Dict[str, Any]] = None
+        self._fill = fill
 
     def action(self, name: str) -> Optional[ActionInfo]:
         """The action called *name*, or ``None`` when the SCPD has none."""
-        element = self.actions.get(name)
-        return None if element is None else _fast_action(SCPD.fill(element, "action"), self.url)
+        item = self.actions.get(name)
+        return None if item is None else _fast_action(self._fill(item, "action"), self.url)
 
     def variable(self, name: str) -> Optional[StateVariableInfo]:
         """The state variable called *name*, or ``None`` when the SCPD has none."""
         if self._variables is None:
-            self._variables = _named(SCPD.items(self._top, "stateVariable"))
-        element = self._variables.get(name)
-        if element is None:
+            self._variables = _named(self._list_variables())
+        item = self._variables.get(name)
+        if item is None:
             return None
-        return _fast_variable(SCPD.fill(element, "stateVariable"), self.url)
+        return _fast_variable(self._fill(item, "stateVariable"), self.url)
 
 
 def index_scpd(data: bytes, url: str) -> Optional[ScpdIndex]:
     """The :class:`ScpdIndex` of a plain SCPD, or ``None`` (then :func:`parse_scpd` it)."""
-    top = SCPD.document(data) if isinstance(data, bytes) else None
-    if top is None:
-        return None
     try:
-        return ScpdIndex(top, url)
+        return _index(data, url) if isinstance(data, bytes) else None
     except Unusual:
         return None
 
 
-def _named(elements: Iterable[Element]) -> Dict[str, Element]:
-    """Elements by their ``<name>``; a missing or repeated one is for the full parse."""
-    named: Dict[str, Element] = {}
-    for element in elements:
-        name = _name(first_text(element, "name"))
+def _index(data: bytes, url: str) -> Optional[ScpdIndex]:
+    scpd = canonical.split(data)
+    if scpd is not None:
+        return ScpdIndex(
+            url,
+            ((name, (name, body)) for name, body in scpd.actions),
+            lambda: ((name, (events, name, body)) for events, name, body in scpd.variables),
+            _canonical_node,
+        )
+    top = SCPD.document(data)
+    if top is None:
+        return None
+    return ScpdIndex(
+        url,
+        ((first_text(element, "name"), element) for element in SCPD.items(top, "action")),
+        lambda: (
+            (first_text(element, "name"), element) for element in SCPD.items(top, "stateVariable")
+        ),
+        SCPD.fill,
+    )
+
+
+def _canonical_node(item: Any, kind: str) -> Node:
+    """The node of an item of :func:`upnpy._canonical.split`."""
+    return canonical.action_node(*item) if kind == "action" else canonical.variable_node(*item)
+
+
+def _named(items: Iterable[Tuple[Optional[str], Any]]) -> Dict[str, Any]:
+    """Items by their ``<name>``; a missing or repeated one is for the full parse."""
+    named: Dict[str, Any] = {}
+    for written, item in items:
+        name = _name(written)
         if not name or name in named:
             raise Unusual(f"an action or state variable named {name!r}")
-        named[name] = element
+        named[name] = item
     return named
 
 
