@@ -30,6 +30,8 @@ __all__ = ["Scpd", "split", "action_node", "variable_node"]
 _WS = r"[ \t\n]*"
 # Character data without references: what XML allows, less "<", ">" and "&".
 _TEXT = r"[^<>&\x00-\x08\x0b\x0c\x0e-\x1f]*"
+# The same, less '"': an attribute's value, between double quotes.
+_VALUE = r'[^"<>&\x00-\x08\x0b\x0c\x0e-\x1f]*'
 _RETVAL = rf"<retval{_WS}/>|<retval>{_TEXT}</retval>"
 _ARGUMENT = (
     rf"<argument>{_WS}(?:(?:<(?P<a>name|direction|relatedStateVariable)>{_TEXT}</(?P=a)>"
@@ -54,7 +56,7 @@ _VARIABLE_SHAPE = (
 )
 _DOCUMENT = re.compile(
     rf"(?:<\?xml version=\"1\.0\"(?: encoding=\"(?:utf-8|UTF-8)\")?\?>)?{_WS}"
-    rf"<scpd(?: xmlns=\"[^\"<&]*\")?>{_WS}"
+    rf"<scpd(?: xmlns=\"{_VALUE}\")?>{_WS}"
     rf"(?:<specVersion>{_WS}<major>{_TEXT}</major>{_WS}<minor>{_TEXT}</minor>{_WS}"
     rf"</specVersion>{_WS})?"
     rf"<actionList>{_WS}(?P<actions>(?:{_ACTION_SHAPE}{_WS})*)</actionList>{_WS}"

@@ -112,15 +112,7 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
         try:
             plain = canonical.split(data)
             if plain is not None:
-                return _scpd(
-                    [_fast_action(canonical.action_node(*item), url) for item in plain.actions],
-                    [
-                        _fast_variable(canonical.variable_node(*item), url)
-                        for item in plain.variables
-                    ],
-                    url,
-                    _unusual,
-                )
+                return _canonical_scpd(plain, url)
             scpd = SCPD.read(data)
             if scpd is not None:
                 return _fast_scpd(scpd, url)
@@ -129,15 +121,17 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
     return _lenient_scpd(_document(data, url, "scpd"), url)
 
 
-# -- the two readers ------------------------------------------------------------------------------
+# -- the readers ----------------------------------------------------------------------------------
 #
-# The records are built by the same functions (the section "records" below) from either tree:
-# the fast one of upnpy._reader (expat's tree built in C, only the fields read visited), or
-# the lenient one of upnpy._xml (xmltodict's dicts). A
-# builder reads texts through ``get(name)`` (``None`` when missing, ``""`` when empty, else
-# stripped) and reports a tolerated oddity through ``warn(message, url)``: a UPnPWarning on
-# the lenient path; on the fast path, _unusual, which abandons it for the lenient one (so
-# that every warning comes from one place, and a fast result is a clean one).
+# The records are built by the same functions (the section "records" below) from any of three
+# readings: a canonical SCPD's items (upnpy._canonical: one regular expression checks the
+# whole document, no parser), the fast tree of upnpy._reader (expat's tree built in C, only
+# the fields read visited), or the lenient one of upnpy._xml (xmltodict's dicts). The first
+# two give the same Node for the same element. A builder reads texts through ``get(name)``
+# (``None`` when missing, ``""`` when empty, else stripped) and reports a tolerated oddity
+# through ``warn(message, url)``: a UPnPWarning on the lenient path; on the fast paths,
+# _unusual, which abandons them for the lenient one (so that every warning comes from one
+# place, and a fast result is a clean one).
 
 _DEVICE_FIELDS = frozenset(
     (
@@ -240,6 +234,12 @@ def _fast_device(
 def _fast_scpd(scpd: Node, url: str) -> ScpdInfo:
     actions = [_fast_action(action, url) for action in _nodes(scpd, "action")]
     variables = [_fast_variable(variable, url) for variable in _nodes(scpd, "stateVariable")]
+    return _scpd(actions, variables, url, _unusual)
+
+
+def _canonical_scpd(scpd: canonical.Scpd, url: str) -> ScpdInfo:
+    actions = [_fast_action(canonical.action_node(*item), url) for item in scpd.actions]
+    variables = [_fast_variable(canonical.variable_node(*item), url) for item in scpd.variables]
     return _scpd(actions, variables, url, _unusual)
 
 
@@ -407,7 +407,7 @@ def _lenient_scpd(scpd: Any, url: str) -> ScpdInfo:
             tuple(
                 text(value) or ""
                 for value_list in value_lists
-                for value in children(value_list, "allowedValue")
+                for value in _items(value_list, "allowedValue")
             )
             if value_lists
             else None
@@ -423,6 +423,14 @@ def _lenient_scpd(scpd: Any, url: str) -> ScpdInfo:
             )
         )
     return _scpd(actions, variables, url, _warn)
+
+
+def _items(node: Any, name: str) -> List[Any]:
+    """:func:`~upnpy._xml.children`, except that a lone empty ``<name/>`` is an item (an
+    empty text), as it is among others and in the fast paths, not nothing."""
+    if isinstance(node, dict) and name in node and node[name] is None:
+        return [None]
+    return children(node, name)
 
 
 def _getter(node: Any) -> Get:

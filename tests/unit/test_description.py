@@ -862,6 +862,8 @@ def test_allowed_value_range(bounds, expected, warns):
         ("<allowedValue>A</allowedValue>", ("A",)),
         ("<allowedValue> A </allowedValue><allowedValue>B\r\n</allowedValue>", ("A", "B")),
         ("<allowedValue/><allowedValue>X</allowedValue>", ("", "X")),
+        ("<allowedValue/>", ("",)),
+        ("<allowedValue></allowedValue>", ("",)),
         ("", None),
     ],
 )

@@ -1,0 +1,302 @@
+"""The canonical SCPD reader reads exactly what the lenient parser reads, or hands over.
+
+Where :func:`upnpy._canonical.split` accepts a document, the records built from it must be
+the lenient parser's, which must not have warned (a document worth a warning is the lenient
+parser's), and the first call's index must agree with them. Tried on every SCPD the tests
+hold, on generated documents of the canonical shape (any spacing, line ends, order and
+repetition of the items' children, hostile texts), and on those documents mutated: bytes
+inserted, deleted or replaced anywhere. And the canonical reader must really take the usual
+documents: every capture of the lab's devices, and every generated one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from test_reader import DATA, SCPD_URL, documents, kind_of, lenient
+
+from upnpy import _canonical, _description
+from upnpy._reader import Unusual
+from upnpy._records import ScpdInfo
+
+
+def canonical(data: bytes, url: str = SCPD_URL) -> Optional[ScpdInfo]:
+    """The records read from *data* by the canonical reader, or ``None`` when it hands over."""
+    scpd = _canonical.split(data)
+    if scpd is None:
+        return None
+    try:
+        return _description._canonical_scpd(scpd, url)
+    except Unusual:  # a record worth a warning: the lenient parser's
+        return None
+
+
+def tree(data: bytes, url: str = SCPD_URL) -> Optional[ScpdInfo]:
+    """The records read by the tree reader (upnpy._reader), or ``None``."""
+    node = _description.SCPD.read(data)
+    if node is None:
+        return None
+    try:
+        return _description._fast_scpd(node, url)
+    except Unusual:
+        return None
+
+
+def check_agreement(data: bytes) -> Optional[ScpdInfo]:
+    """What the canonical reader reads of *data*, checked against the other readers."""
+    got = canonical(data)
+    if got is None:
+        return None
+    want, warned = lenient("scpd", data, SCPD_URL)
+    assert not warned, f"the canonical reader read a document worth a warning: {warned}"
+    assert got == want
+    assert tree(data) in (None, got)
+    index = _description.index_scpd(data, SCPD_URL)
+    assert index is not None and list(index.actions) == list(got.actions)
+    for name, action in got.actions.items():
+        assert index.action(name) == action
+        for argument in action.arguments:
+            assert index.variable(argument.related_state_variable) == got.state_variables.get(
+                argument.related_state_variable
+            )
+    return got
+
+
+SCPDS = [param for param in documents() if param.values[0] == "scpd"]
+
+
+@pytest.mark.parametrize(("kind", "data", "url"), SCPDS)
+def test_every_scpd_is_read_alike_or_handed_over(kind: str, data: bytes, url: str) -> None:
+    check_agreement(data)
+
+
+LAB_SCPDS = [
+    path for path in sorted((DATA / "lab").glob("*.xml")) if kind_of(path.read_bytes()) == "scpd"
+]
+
+
+@pytest.mark.parametrize("path", LAB_SCPDS, ids=[path.name for path in LAB_SCPDS])
+def test_every_lab_scpd_is_canonical(path: Any) -> None:
+    data = path.read_bytes()
+    assert _canonical.split(data) is not None
+    assert check_agreement(data) is not None
+
+
+def test_the_index_of_a_canonical_scpd_does_not_build_a_tree(monkeypatch: Any) -> None:
+    data = (DATA / "lab" / "dms-ContentDir.xml").read_bytes()
+
+    def no_tree(*args: Any) -> None:
+        raise AssertionError("the tree reader was used")
+
+    monkeypatch.setattr(_description.SCPD, "document", no_tree)
+    index = _description.index_scpd(data, SCPD_URL)
+    assert index is not None
+    action = index.action("Browse")
+    assert action is not None and [arg.name for arg in action.arguments][:2] == [
+        "ObjectID",
+        "BrowseFlag",
+    ]
+    variable = index.variable("A_ARG_TYPE_BrowseFlag")
+    assert variable is not None
+    assert variable.allowed_values == ("BrowseMetadata", "BrowseDirectChildren")
+    assert variable.send_events is False
+
+
+# -- generated documents of the canonical shape ----------------------------------------------
+
+_SPACE = st.sampled_from(["", "", " ", "\n", "\r\n", "\r", "\t", "\n  ", " \r\n\t"])
+_TEXT = st.sampled_from(
+    ["x", " Level ", "Get Status", "", "abc def", "\t\n", "a\r\nb", "/ctl?x=1", "'quoted'",
+     '"double"', "]]", "a=b", "http://h/p", "dup", "0", "-5"]
+)  # fmt: skip
+# Texts a record builder takes without a warning, most of the time: the documents must be
+# read, not handed over, for the agreement to be checked.
+_FIELD_TEXT = {
+    "name": st.tuples(
+        st.sampled_from(["", " ", "\r\n"]), st.from_regex(r"[A-Z][A-Za-z_]{1,8}", fullmatch=True)
+    ).map("".join),
+    "relatedStateVariable": st.sampled_from(["Level", "Target", " Level "]),
+    "direction": st.sampled_from(["in", "out", " OUT ", "In"]),
+    "dataType": st.sampled_from(["ui4", "string", " boolean ", "i2", "ui1"]),
+    "minimum": st.sampled_from(["0", "-5", "1.5", " 10 "]),
+    "maximum": st.sampled_from(["100", "255", "2.5e2"]),
+    "step": st.sampled_from(["1", "5", " 2 "]),
+}
+
+
+def _text(name: str) -> st.SearchStrategy[str]:
+    return _FIELD_TEXT.get(name, _TEXT)
+
+
+def _leaf(name: str) -> st.SearchStrategy[str]:
+    return st.tuples(_text(name), _SPACE).map(lambda t: f"<{name}>{t[0]}</{name}>{t[1]}")
+
+
+def _children(*parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.lists(st.one_of(*parts), max_size=6).map("".join)
+
+
+_RETVAL = st.sampled_from(["<retval/>", "<retval />", "<retval>\n</retval>", "<retval></retval>"])
+_ARGUMENT = _children(
+    _leaf("name"), _leaf("direction"), _leaf("relatedStateVariable"), _RETVAL
+).map(lambda inner: f"<argument>{inner}</argument>")
+_ACTION = st.tuples(
+    _SPACE,
+    _text("name"),
+    _SPACE,
+    st.one_of(
+        st.just(""),
+        st.lists(st.tuples(_ARGUMENT, _SPACE).map("".join), max_size=4).map(
+            lambda args: f"<argumentList>{''.join(args)}</argumentList>"
+        ),
+    ),
+).map(lambda t: f"<action>{t[0]}<name>{t[1]}</name>{t[2]}{t[3]}</action>")
+_VALUE_LIST = st.lists(_leaf("allowedValue"), max_size=3).map(
+    lambda values: f"<allowedValueList>{''.join(values)}</allowedValueList>"
+)
+_VALUE_RANGE = _children(_leaf("minimum"), _leaf("maximum"), _leaf("step")).map(
+    lambda inner: f"<allowedValueRange>{inner}</allowedValueRange>"
+)
+_VARIABLE = st.tuples(
+    st.sampled_from(["", ' sendEvents="yes"', ' sendEvents="no"']),
+    _SPACE,
+    _text("name"),
+    _SPACE,
+    _children(_leaf("defaultValue"), _VALUE_LIST, _VALUE_RANGE),
+    _leaf("dataType"),
+    _children(_leaf("dataType"), _leaf("defaultValue"), _VALUE_LIST, _VALUE_RANGE),
+).map(
+    lambda t: (
+        f"<stateVariable{t[0]}>{t[1]}<name>{t[2]}</name>{t[3]}{t[4]}{t[5]}{t[6]}</stateVariable>"
+    )
+)
+_SCPD = st.tuples(
+    st.sampled_from(["", '<?xml version="1.0"?>', '<?xml version="1.0" encoding="utf-8"?>\r\n']),
+    st.sampled_from(["<scpd>", '<scpd xmlns="urn:schemas-upnp-org:service-1-0">']),
+    st.sampled_from(["", "<specVersion><major>1</major>\n<minor>0</minor></specVersion>"]),
+    st.lists(st.tuples(_ACTION, _SPACE).map("".join), max_size=4).map("".join),
+    st.lists(st.tuples(_VARIABLE, _SPACE).map("".join), max_size=4).map("".join),
+    _SPACE,
+).map(
+    lambda t: (
+        f"{t[0]}{t[5]}{t[1]}{t[5]}{t[2]}<actionList>{t[5]}{t[3]}</actionList>"
+        f"<serviceStateTable>{t[4]}</serviceStateTable>{t[5]}</scpd>{t[5]}"
+    ).encode()
+)
+
+
+READ: List[bool] = []
+
+
+@given(document=_SCPD)
+@settings(max_examples=300, deadline=None)
+def test_generated_canonical_documents_are_read_alike(document: bytes) -> None:
+    assert _canonical.split(document) is not None  # the grammar takes the whole shape
+    READ.append(check_agreement(document) is not None)
+
+
+def test_the_generated_documents_were_read() -> None:
+    """Most generated documents make records without a warning, so the agreement above was
+    checked, not skipped (it runs first: the tests of a module run in order)."""
+    assert len(READ) >= 100 and sum(READ) >= len(READ) // 3
+
+
+FIRSTS = b"""<?xml version="1.0"?>\r
+<scpd xmlns="urn:schemas-upnp-org:service-1-0"><actionList><action><name>A</name>
+<argumentList><argument><name>x</name><name>y</name><direction>in</direction>
+<direction>out</direction><relatedStateVariable>V</relatedStateVariable></argument>
+<argument><name>r</name><direction>out</direction><retval />
+<relatedStateVariable>V</relatedStateVariable></argument></argumentList></action>
+</actionList><serviceStateTable><stateVariable sendEvents="no"><name>V</name>
+<dataType>ui4</dataType><dataType>string</dataType><defaultValue>7\r\n</defaultValue>
+<allowedValueRange><minimum>1</minimum><minimum>2</minimum><maximum>9</maximum>
+</allowedValueRange><allowedValueRange><minimum>5</minimum></allowedValueRange>
+</stateVariable><stateVariable><name>W</name><dataType>string</dataType>
+<allowedValueList><allowedValue> a </allowedValue></allowedValueList>
+<allowedValueList><allowedValue>b</allowedValue></allowedValueList></stateVariable>
+</serviceStateTable></scpd>"""
+
+
+def test_first_occurrences_and_every_list_as_in_the_other_readers() -> None:
+    got = check_agreement(FIRSTS)
+    assert got is not None
+    x, r = got.actions["A"].arguments
+    assert (x.name, x.direction, x.retval, r.retval) == ("x", "in", False, True)
+    v, w = got.state_variables["V"], got.state_variables["W"]
+    assert (v.data_type, v.default_value, v.minimum, v.maximum) == ("ui4", "7", 1, 9)
+    assert v.send_events is False and w.send_events is True
+    assert w.allowed_values == ("a", "b")
+
+
+_INSERTS = st.sampled_from(
+    ["<", ">", "&", "&amp;", "/", '"', "'", "\x00", "\x01", "\x0b", "\x1f", "\xe9", "\r", "<x/>",
+     "<name>n</name>",
+     "</action>", "<action>", "</argument>", "<argument>", "<!-- c -->", "<![CDATA[c]]>",
+     "</stateVariable>", "<allowedValue>v</allowedValue>", "<retval/>", "<x:name>n</x:name>",
+     "<?pi?>", " a", "\n", "]]>", "<scpd>"]
+)  # fmt: skip
+
+
+@given(
+    document=_SCPD,
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 12), _INSERTS), min_size=1, max_size=3
+    ),
+)
+@settings(max_examples=400, deadline=None)
+def test_mutated_documents_are_read_alike_or_handed_over(
+    document: bytes, edits: List[Tuple[float, int, str]]
+) -> None:
+    text = document.decode()
+    for where, cut, insert in edits:
+        at = int(where * len(text))
+        text = text[:at] + insert + text[at + cut :]
+    mutated = text.encode("utf-8")
+    assume(mutated != document)
+    check_agreement(mutated)
+
+
+@pytest.mark.parametrize("path", LAB_SCPDS, ids=[path.name for path in LAB_SCPDS])
+def test_a_lab_scpd_cut_anywhere_is_handed_over(path: Any) -> None:
+    data = path.read_bytes()
+    for end in range(0, len(data), max(1, len(data) // 97)):
+        if data[:end].strip() != data.strip():
+            assert _canonical.split(data[:end]) is None
+
+
+def test_a_lone_empty_allowed_value_is_one_value_in_every_reader() -> None:
+    lone = FIRSTS.replace(b"<allowedValue> a </allowedValue>", b"<allowedValue></allowedValue>")
+    lone = lone.replace(b"<allowedValueList><allowedValue>b</allowedValue></allowedValueList>", b"")
+    got = check_agreement(lone)  # the lenient parser read no value at all, once
+    assert got is not None and got.state_variables["W"].allowed_values == ("",)
+
+
+FORBIDDEN = [chr(code) for code in range(32) if chr(code) not in "\t\n\r"] + [
+    "&",
+    ">",
+    "\x7f\u00e9",
+    "\u00a0",
+    "\u2028",
+]
+
+
+@pytest.mark.parametrize("char", FORBIDDEN, ids=[f"U+{ord(c[-1]):04X}" for c in FORBIDDEN])
+def test_what_xml_or_the_shape_forbids_is_handed_over(char: str) -> None:
+    """In a text, and between elements: a character XML refuses, a reference, a ">" (the
+    grammar's texts have none), anything not ASCII."""
+    inside = FIRSTS.replace(b"<name>W</name>", b"<name>W" + char.encode() + b"</name>", 1)
+    between = FIRSTS.replace(b"</dataType>", b"</dataType>" + char.encode(), 1)
+    assert inside != FIRSTS and between != FIRSTS
+    assert _canonical.split(inside) is None and _canonical.split(between) is None
+    assert _canonical.split(FIRSTS) is not None
+
+
+@pytest.mark.parametrize(
+    "char", FORBIDDEN + ['"'], ids=[f"U+{ord(c[-1]):04X}" for c in FORBIDDEN + ['"']]
+)
+def test_what_xml_forbids_in_the_namespace_is_handed_over(char: str) -> None:
+    changed = FIRSTS.replace(b"service-1-0", b"service" + char.encode() + b"-1-0", 1)
+    assert changed != FIRSTS and _canonical.split(changed) is None
