@@ -294,9 +294,10 @@ def test_what_xml_or_the_shape_forbids_is_handed_over(char: str) -> None:
     assert _canonical.split(FIRSTS) is not None
 
 
-@pytest.mark.parametrize(
-    "char", FORBIDDEN + ['"'], ids=[f"U+{ord(c[-1]):04X}" for c in FORBIDDEN + ['"']]
-)
+IN_A_VALUE = [*FORBIDDEN, '"']
+
+
+@pytest.mark.parametrize("char", IN_A_VALUE, ids=[f"U+{ord(c[-1]):04X}" for c in IN_A_VALUE])
 def test_what_xml_forbids_in_the_namespace_is_handed_over(char: str) -> None:
     changed = FIRSTS.replace(b"service-1-0", b"service" + char.encode() + b"-1-0", 1)
     assert changed != FIRSTS and _canonical.split(changed) is None
