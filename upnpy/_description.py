@@ -86,7 +86,9 @@ def parse_device(data: bytes, location: str) -> DeviceInfo:
         :data:`MAX_DEVICE_DEPTH` levels deep).
     """
     if isinstance(data, bytes):
-        root = DESCRIPTION.read(data)
+        root = canonical.description(data)
+        if root is None:
+            root = DESCRIPTION.read(data)
         if root is not None:
             try:
                 return _fast_root(root, location)
@@ -124,8 +126,8 @@ def parse_scpd(data: bytes, url: str) -> ScpdInfo:
 # -- the readers ----------------------------------------------------------------------------------
 #
 # The records are built by the same functions (the section "records" below) from any of three
-# readings: a canonical SCPD's items (upnpy._canonical: one regular expression checks the
-# whole document, no parser), the fast tree of upnpy._reader (expat's tree built in C, only
+# readings: a canonical document's (upnpy._canonical: one regular expression checks the whole
+# description or SCPD, no parser), the fast tree of upnpy._reader (expat's tree built in C, only
 # the fields read visited), or the lenient one of upnpy._xml (xmltodict's dicts). The first
 # two give the same Node for the same element. A builder reads texts through ``get(name)``
 # (``None`` when missing, ``""`` when empty, else stripped) and reports a tolerated oddity

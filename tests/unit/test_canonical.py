@@ -301,3 +301,199 @@ IN_A_VALUE = [*FORBIDDEN, '"']
 def test_what_xml_forbids_in_the_namespace_is_handed_over(char: str) -> None:
     changed = FIRSTS.replace(b"service-1-0", b"service" + char.encode() + b"-1-0", 1)
     assert changed != FIRSTS and _canonical.split(changed) is None
+
+
+# -- device descriptions ----------------------------------------------------------------------
+
+DESCRIPTION_URL = "http://127.0.0.1:49152/desc.xml"
+
+
+def described(data: bytes) -> Optional[Any]:
+    """The records read from *data* by the canonical reader, or ``None`` when it hands over."""
+    node = _canonical.description(data)
+    if node is None:
+        return None
+    try:
+        return _description._fast_root(node, DESCRIPTION_URL)
+    except Unusual:
+        return None
+
+
+def check_description(data: bytes) -> Optional[Any]:
+    """What the canonical reader reads of the description *data*, checked as SCPDs are."""
+    got = described(data)
+    if got is None:
+        return None
+    want, warned = lenient("root", data, DESCRIPTION_URL)
+    assert not warned, f"the canonical reader read a document worth a warning: {warned}"
+    assert got == want
+    node = _description.DESCRIPTION.read(data)
+    if node is not None:
+        assert _description._fast_root(node, DESCRIPTION_URL) == got
+    return got
+
+
+DESCRIPTIONS = [param for param in documents() if param.values[0] == "root"]
+
+
+@pytest.mark.parametrize(("kind", "data", "url"), DESCRIPTIONS)
+def test_every_description_is_read_alike_or_handed_over(kind: str, data: bytes, url: str) -> None:
+    check_description(data)
+
+
+LAB_ROOTS = [
+    path for path in sorted((DATA / "lab").glob("*.xml")) if kind_of(path.read_bytes()) == "root"
+]
+
+
+@pytest.mark.parametrize("path", LAB_ROOTS, ids=[path.name for path in LAB_ROOTS])
+def test_every_lab_description_is_canonical(path: Any) -> None:
+    assert check_description(path.read_bytes()) is not None
+
+
+def _fields(names: Tuple[str, ...]) -> st.SearchStrategy[str]:
+    leaf = st.tuples(st.sampled_from(names), _TEXT, _SPACE, st.booleans()).map(
+        lambda t: f"<{t[0]}{t[2]}/>" if t[3] and not t[1] else f"<{t[0]}>{t[1]}</{t[0]}>{t[2]}"
+    )
+    return st.lists(leaf, max_size=6).map("".join)
+
+
+_OTHER = st.sampled_from(
+    ['<dlna:X_DLNADOC xmlns:dlna="urn:schemas-dlna-org:device-1-0">DMS-1.50</dlna:X_DLNADOC>',
+     "<X_vendor>v</X_vendor>", "<UDNx>u</UDNx>", "<friendlyNameX>f</friendlyNameX>",
+     "<sec:x xmlns:sec=\"urn:s\"></sec:x>", ""]
+)  # fmt: skip
+_ICONS = st.lists(
+    _fields(("mimetype", "width", "height", "depth", "url")).map(lambda f: f"<icon>{f}</icon>"),
+    max_size=2,
+).map(lambda icons: f"<iconList>{''.join(icons)}</iconList>")
+_SERVICE_TEXT = {
+    "serviceType": st.sampled_from(["urn:schemas-upnp-org:service:S:1", " urn:x:service:T:2 "]),
+    "SCPDURL": st.sampled_from(["/s.xml", "s.xml", "http://127.0.0.1:5/x"]),
+    "controlURL": st.sampled_from(["/c", "/ctl/IPConn", " /c?a=b "]),
+}
+
+
+def _service() -> st.SearchStrategy[str]:
+    parts = [
+        st.tuples(st.just(name), _SERVICE_TEXT.get(name, _TEXT))
+        for name in ("serviceType", "serviceId", "SCPDURL", "controlURL", "eventSubURL")
+    ]
+    return st.lists(st.one_of(*parts), min_size=1, max_size=6).map(
+        lambda leaves: (
+            "<service><serviceType>urn:x:service:S:1</serviceType>"
+            + "".join(f"<{name}>{text}</{name}>\n" for name, text in leaves)
+            + "</service>"
+        )
+    )
+
+
+_SERVICES = st.lists(_service(), max_size=3).map(
+    lambda services: f"<serviceList>\r\n{''.join(services)}</serviceList>"
+)
+
+
+def _device(levels: int) -> st.SearchStrategy[str]:
+    parts = [_fields(("friendlyName", "manufacturer", "UDN", "UPC", "modelName")), _OTHER]
+    parts += [_ICONS, _SERVICES]
+    if levels > 1:
+        parts.append(
+            st.lists(_device(levels - 1), max_size=2).map(
+                lambda devices: f"<deviceList>{''.join(devices)}</deviceList>"
+            )
+        )
+    return st.lists(st.one_of(*parts), max_size=5).map(
+        lambda children: (
+            "<device><deviceType>urn:x:device:D:1</deviceType>" + "\n".join(children) + "</device>"
+        )
+    )
+
+
+_DESCRIPTION = st.tuples(
+    st.sampled_from(["", '<?xml version="1.0"?>\r\n']),
+    st.sampled_from(
+        [
+            "<root>",
+            '<root xmlns="urn:schemas-upnp-org:device-1-0">',
+            '<root xmlns="urn:schemas-upnp-org:device-1-0" configId="7">',
+        ]
+    ),
+    st.sampled_from(["", "<specVersion><major>1</major><minor>1</minor></specVersion>"]),
+    st.sampled_from(["", "<URLBase>http://127.0.0.1:7/</URLBase>"]),
+    _device(3),
+    st.sampled_from(["", "<URLBase>http://127.0.0.1:8/b/</URLBase>"]),
+    _SPACE,
+).map(lambda t: f"{t[0]}{t[1]}{t[6]}{t[2]}{t[3]}{t[4]}{t[6]}{t[5]}</root>{t[6]}".encode())
+READ_DESCRIPTIONS: List[bool] = []
+
+
+@given(document=_DESCRIPTION)
+@settings(max_examples=200, deadline=None)
+def test_generated_canonical_descriptions_are_read_alike(document: bytes) -> None:
+    assert _canonical.description(document) is not None
+    READ_DESCRIPTIONS.append(check_description(document) is not None)
+
+
+def test_the_generated_descriptions_were_read() -> None:
+    assert len(READ_DESCRIPTIONS) >= 100 and sum(READ_DESCRIPTIONS) >= len(READ_DESCRIPTIONS) // 3
+
+
+@given(
+    document=_DESCRIPTION,
+    edits=st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 12), _INSERTS), min_size=1, max_size=3
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_mutated_descriptions_are_read_alike_or_handed_over(
+    document: bytes, edits: List[Tuple[float, int, str]]
+) -> None:
+    text = document.decode()
+    for where, cut, insert in edits:
+        at = int(where * len(text))
+        text = text[:at] + insert + text[at + cut :]
+    mutated = text.encode("utf-8")
+    assume(mutated != document)
+    check_description(mutated)
+
+
+PLAIN = (DATA / "lab" / "dms-root.xml").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (b"<friendlyName>", b'<x:friendlyName xmlns:x="urn:x">x</x:friendlyName><friendlyName>'),
+        (b"<friendlyName>", b'<xml:y xmlns:xml="urn:x">x</xml:y><friendlyName>'),
+        (b"<friendlyName>", b"<url>u</url><friendlyName>"),
+        (b"<friendlyName>", b"<x><y>nested</y></x><friendlyName>"),
+        (b"<friendlyName>", b'<x a="1">attributes</x><friendlyName>'),
+        (b"<friendlyName>", b"<!-- a comment --><friendlyName>"),
+        (b'<root xmlns="urn:schemas-upnp-org:device-1-0">', b'<root xmlns:d="urn:d">'),
+        (b"<icon>", b"<icon><x>x</x>"),
+    ],
+)
+def test_what_the_shape_does_not_hold_is_handed_over(change: Tuple[bytes, bytes]) -> None:
+    changed = PLAIN.replace(*change, 1)
+    assert changed != PLAIN and _canonical.description(changed) is None
+    assert _canonical.description(PLAIN) is not None
+
+
+@pytest.mark.parametrize("empty", [b"<device></device>", b"<device>\n </device>"])
+def test_an_empty_device_is_handed_over(empty: bytes) -> None:
+    """The lenient parser says what it makes of it."""
+    assert described(b"<root>" + empty + b"</root>") is None
+    embedded = b"<deviceList>" + empty + b"</deviceList></device>"
+    changed = PLAIN.replace(b"</device>", embedded, 1)
+    assert _canonical.description(changed) is not None and described(changed) is None
+
+
+def test_devices_nested_deeper_than_the_grammar_are_handed_over() -> None:
+    def nested(levels: int) -> bytes:
+        device = b"<device><UDN>uuid:x</UDN></device>"
+        for _ in range(levels - 1):
+            device = b"<device><UDN>uuid:x</UDN><deviceList>" + device + b"</deviceList></device>"
+        return b"<root>" + device + b"</root>"
+
+    assert check_description(nested(_canonical.DEVICE_LEVELS)) is not None
+    assert _canonical.description(nested(_canonical.DEVICE_LEVELS + 1)) is None
