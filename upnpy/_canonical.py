@@ -91,15 +91,20 @@ class Scpd:
         self.variables = variables
 
 
-def split(data: bytes) -> Optional[Scpd]:
-    """The items of *data* when it is a canonical SCPD (see the module's docstring), else
-    ``None``."""
+def _whole(grammar: re.Pattern[str], data: bytes) -> Optional[re.Match[str]]:
+    """*grammar* matched on the whole of *data*: ASCII, its line ends read as XML does."""
     if not data.isascii():
         return None
     text = data.decode("ascii")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    match = _SCPD.fullmatch(text)
+    return grammar.fullmatch(text)
+
+
+def split(data: bytes) -> Optional[Scpd]:
+    """The items of *data* when it is a canonical SCPD (see the module's docstring), else
+    ``None``."""
+    match = _whole(_SCPD, data)
     if match is None:
         return None
     # In the grammar's shape, the text before each closing tag of an item is that item, and
@@ -327,12 +332,7 @@ def _device_node(inner: str) -> Node:
 def description(data: bytes) -> Optional[Node]:
     """The root node of *data* when it is a canonical description (see the comment above
     :data:`DEVICE_LEVELS`), as the tree reader reads it, else ``None``."""
-    if not data.isascii():
-        return None
-    text = data.decode("ascii")
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    match = _DESCRIPTION.fullmatch(text)
+    match = _whole(_DESCRIPTION, data)
     if match is None:
         return None
     root = Node(False)

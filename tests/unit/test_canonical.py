@@ -11,6 +11,7 @@ documents: every capture of the lab's devices, and every generated one.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
 import pytest
@@ -65,7 +66,19 @@ def check_agreement(data: bytes) -> Optional[ScpdInfo]:
     return got
 
 
-SCPDS = [param for param in documents() if param.values[0] == "scpd"]
+def documents_of(kind: str) -> List[Any]:
+    """The test parameters ``(kind, data, url)`` of every document of *kind* the tests hold."""
+    return [param for param in documents() if param.values[0] == kind]
+
+
+def lab_captures(kind: str) -> List[Path]:
+    """The captures of the lab's devices that are of *kind*."""
+    return [
+        path for path in sorted((DATA / "lab").glob("*.xml")) if kind_of(path.read_bytes()) == kind
+    ]
+
+
+SCPDS = documents_of("scpd")
 
 
 @pytest.mark.parametrize(("kind", "data", "url"), SCPDS)
@@ -73,9 +86,7 @@ def test_every_scpd_is_read_alike_or_handed_over(kind: str, data: bytes, url: st
     check_agreement(data)
 
 
-LAB_SCPDS = [
-    path for path in sorted((DATA / "lab").glob("*.xml")) if kind_of(path.read_bytes()) == "scpd"
-]
+LAB_SCPDS = lab_captures("scpd")
 
 
 @pytest.mark.parametrize("path", LAB_SCPDS, ids=[path.name for path in LAB_SCPDS])
@@ -240,23 +251,27 @@ _INSERTS = st.sampled_from(
 )  # fmt: skip
 
 
-@given(
-    document=_SCPD,
-    edits=st.lists(
-        st.tuples(st.floats(0, 1), st.integers(0, 12), _INSERTS), min_size=1, max_size=3
-    ),
-)
-@settings(max_examples=400, deadline=None)
-def test_mutated_documents_are_read_alike_or_handed_over(
-    document: bytes, edits: List[Tuple[float, int, str]]
-) -> None:
+_EDITS = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 12), _INSERTS), min_size=1, max_size=3)
+
+
+def mutated(document: bytes, edits: List[Tuple[float, int, str]]) -> bytes:
+    """*document* with each edit made: at a fraction of its length, so many characters cut,
+    a text inserted; a draw that changes nothing is dropped."""
     text = document.decode()
     for where, cut, insert in edits:
         at = int(where * len(text))
         text = text[:at] + insert + text[at + cut :]
-    mutated = text.encode("utf-8")
-    assume(mutated != document)
-    check_agreement(mutated)
+    changed = text.encode("utf-8")
+    assume(changed != document)
+    return changed
+
+
+@given(document=_SCPD, edits=_EDITS)
+@settings(max_examples=400, deadline=None)
+def test_mutated_documents_are_read_alike_or_handed_over(
+    document: bytes, edits: List[Tuple[float, int, str]]
+) -> None:
+    check_agreement(mutated(document, edits))
 
 
 @pytest.mark.parametrize("path", LAB_SCPDS, ids=[path.name for path in LAB_SCPDS])
@@ -333,7 +348,7 @@ def check_description(data: bytes) -> Optional[Any]:
     return got
 
 
-DESCRIPTIONS = [param for param in documents() if param.values[0] == "root"]
+DESCRIPTIONS = documents_of("root")
 
 
 @pytest.mark.parametrize(("kind", "data", "url"), DESCRIPTIONS)
@@ -341,9 +356,7 @@ def test_every_description_is_read_alike_or_handed_over(kind: str, data: bytes, 
     check_description(data)
 
 
-LAB_ROOTS = [
-    path for path in sorted((DATA / "lab").glob("*.xml")) if kind_of(path.read_bytes()) == "root"
-]
+LAB_ROOTS = lab_captures("root")
 
 
 @pytest.mark.parametrize("path", LAB_ROOTS, ids=[path.name for path in LAB_ROOTS])
@@ -438,23 +451,12 @@ def test_the_generated_descriptions_were_read() -> None:
     assert len(READ_DESCRIPTIONS) >= 100 and sum(READ_DESCRIPTIONS) >= len(READ_DESCRIPTIONS) // 3
 
 
-@given(
-    document=_DESCRIPTION,
-    edits=st.lists(
-        st.tuples(st.floats(0, 1), st.integers(0, 12), _INSERTS), min_size=1, max_size=3
-    ),
-)
+@given(document=_DESCRIPTION, edits=_EDITS)
 @settings(max_examples=300, deadline=None)
 def test_mutated_descriptions_are_read_alike_or_handed_over(
     document: bytes, edits: List[Tuple[float, int, str]]
 ) -> None:
-    text = document.decode()
-    for where, cut, insert in edits:
-        at = int(where * len(text))
-        text = text[:at] + insert + text[at + cut :]
-    mutated = text.encode("utf-8")
-    assume(mutated != document)
-    check_description(mutated)
+    check_description(mutated(document, edits))
 
 
 PLAIN = (DATA / "lab" / "dms-root.xml").read_bytes()
