@@ -1,12 +1,13 @@
-"""The canonical SCPD reader reads exactly what the lenient parser reads, or hands over.
+"""The canonical reader reads exactly what the lenient parser reads, or hands over.
 
-Where :func:`upnpy._canonical.split` accepts a document, the records built from it must be
-the lenient parser's, which must not have warned (a document worth a warning is the lenient
-parser's), and the first call's index must agree with them. Tried on every SCPD the tests
-hold, on generated documents of the canonical shape (any spacing, line ends, order and
-repetition of the items' children, hostile texts), and on those documents mutated: bytes
-inserted, deleted or replaced anywhere. And the canonical reader must really take the usual
-documents: every capture of the lab's devices, and every generated one.
+Where :mod:`upnpy._canonical` accepts an SCPD or a description, the records built from it
+must be the lenient parser's, which must not have warned (a document worth a warning is the
+lenient parser's), and the tree reader's where it reads the document too; for an SCPD, the
+first call's index must agree with them. Tried on every document the tests hold, on generated
+documents of the canonical shape (any spacing, line ends, order and repetition of children,
+vendor elements, nested devices), and on those documents mutated: text inserted, deleted or
+replaced anywhere. And the canonical reader must really take the usual documents: every
+capture of the lab's devices, and every generated one.
 """
 
 from __future__ import annotations
