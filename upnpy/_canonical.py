@@ -71,9 +71,6 @@ _SCPD = re.compile(
     rf"<serviceStateTable>{_WS}(?P<variables>(?:{_VARIABLE_SHAPE}{_WS})*)</serviceStateTable>"
     rf"{_WS}</scpd>{_WS}"
 )
-# Within an item of a matched document (see split): its leaves, and an empty <retval/>.
-_LEAF = re.compile(rf"<([A-Za-z]+)>({_TEXT})</\1>")
-_EMPTY_RETVAL = re.compile(rf"<retval{_WS}/>")
 _ARGUMENT_FIELDS = ("name", "direction", "relatedStateVariable", "retval")
 
 
@@ -122,13 +119,29 @@ def split(data: bytes) -> Optional[Scpd]:
     return Scpd(actions, variables)
 
 
-def _fields(body: str, wanted: Tuple[str, ...]) -> Dict[str, str]:
-    """The texts of *body*'s leaves named in *wanted*, stripped, the first of each name."""
+def _texts(text: str, wanted: Tuple[str, ...]) -> Dict[str, str]:
+    """The stripped texts of *text*'s fields named in *wanted*, the first of each name (in a
+    matched document, an item's fields are the only elements so named in what holds them)."""
     fields: Dict[str, str] = {}
-    for name, text in _LEAF.findall(body):
-        if name in wanted and name not in fields:
-            fields[name] = text.strip()
+    for name in wanted:
+        tag = "<" + name
+        at = text.find(tag)
+        while at >= 0:  # "<url" may start "<urlX>", another element
+            end = at + len(tag)
+            after = text[end]
+            if after == ">":
+                fields[name] = text[end + 1 : text.index("<", end)].strip()
+                break
+            if after in "/ \t\n":  # <presentationURL/>, <retval />
+                fields[name] = ""
+                break
+            at = text.find(tag, end)
     return fields
+
+
+def _between(text: str, tag: str) -> List[str]:
+    """What each ``<tag>...</tag>`` holds, in order (elements that do not nest)."""
+    return [part.partition(f"</{tag}>")[0] for part in text.split(f"<{tag}>")[1:]]
 
 
 def action_node(name: str, body: str) -> Node:
@@ -139,9 +152,7 @@ def action_node(name: str, body: str) -> Node:
         arguments: List[Union[Node, str]] = []
         for argument in body.split("</argument>")[:-1]:
             item = Node(False)
-            item.fields = _fields(argument, _ARGUMENT_FIELDS)
-            if "retval" not in item.fields and _EMPTY_RETVAL.search(argument):
-                item.fields["retval"] = ""
+            item.fields = _texts(argument, _ARGUMENT_FIELDS)
             arguments.append(item)
         node.items["argument"] = arguments
     return node
@@ -153,15 +164,13 @@ def variable_node(send_events: str, name: str, body: str) -> Node:
     if send_events:
         node.fields["@sendEvents"] = send_events
     node.fields["name"] = name.strip()
-    node.fields.update(_fields(body, ("dataType", "defaultValue")))
+    node.fields.update(_texts(body, ("dataType", "defaultValue")))
     if "<allowedValueList>" in body:
-        node.items["allowedValue"] = [
-            text.strip() for name, text in _LEAF.findall(body) if name == "allowedValue"
-        ]
-    if "<allowedValueRange>" in body:
+        node.items["allowedValue"] = [value.strip() for value in _between(body, "allowedValue")]
+    ranges = _between(body, "allowedValueRange")
+    if ranges:  # the first one counts
         bounds = Node(False)
-        inside = body.partition("<allowedValueRange>")[2].partition("</allowedValueRange>")[0]
-        bounds.fields = _fields(inside, ("minimum", "maximum", "step"))
+        bounds.fields = _texts(ranges[0], ("minimum", "maximum", "step"))
         node.items["allowedValueRange"] = [bounds]
     return node
 
@@ -256,32 +265,6 @@ _DESCRIPTION = re.compile(
 )
 # Within a matched description: the tags that open or close devices, and device lists.
 _NESTING = {tag: re.compile(rf"<(/?){tag}>") for tag in ("device", "deviceList")}
-
-
-def _texts(text: str, wanted: Tuple[str, ...]) -> Dict[str, str]:
-    """The stripped texts of *text*'s fields named in *wanted*, the first of each name (in a
-    matched description, the fields of a device, an icon or a service are the only elements
-    so named in what holds them)."""
-    fields: Dict[str, str] = {}
-    for name in wanted:
-        tag = "<" + name
-        at = text.find(tag)
-        while at >= 0:  # "<url" may start "<urlX>", another element
-            end = at + len(tag)
-            after = text[end]
-            if after == ">":
-                fields[name] = text[end + 1 : text.index("<", end)].strip()
-                break
-            if after in "/ \t\n":  # <presentationURL/>
-                fields[name] = ""
-                break
-            at = text.find(tag, end)
-    return fields
-
-
-def _between(text: str, tag: str) -> List[str]:
-    """What each ``<tag>...</tag>`` holds, in order (for icons and services: not nested)."""
-    return [part.partition(f"</{tag}>")[0] for part in text.split(f"<{tag}>")[1:]]
 
 
 def _top(text: str, tag: str) -> Tuple[str, List[str]]:
