@@ -234,25 +234,29 @@ def _record(tag: str, names: Tuple[str, ...]) -> str:
     return rf"<{tag}>{_WS}(?:(?:{_leaves(names)}){_WS})*</{tag}>"
 
 
-def _device_shape(level: int) -> str:
-    """The grammar of a device with devices nested *level* deep in it at most; the group
-    names of its other elements carry the level (a name is used once in an expression)."""
-    prefix, local, plain = f"p{level}", f"l{level}", f"u{level}"
-    other = (
-        rf"<(?P<{prefix}>(?![Xx][Mm][Ll])[A-Za-z_][A-Za-z0-9_.-]*):(?P<{local}>{_NOT_READ}{_NAME})"
-        rf" xmlns:(?P={prefix})=\"{_VALUE}\">{_TEXT}</(?P={prefix}):(?P={local})>"
-        rf"|<(?P<{plain}>{_NOT_READ}(?![Xx][Mm][Ll]){_NAME})>{_TEXT}</(?P={plain})>"
-    )
-    children = [
+# A device's own elements; what is not one of these, between its <device> and </device>, is
+# the tags of its deviceLists and of the devices in them.
+_OTHER = (
+    rf"<(?P<prefix>(?![Xx][Mm][Ll])[A-Za-z_][A-Za-z0-9_.-]*):(?P<local>{_NOT_READ}{_NAME})"
+    rf" xmlns:(?P=prefix)=\"{_VALUE}\">{_TEXT}</(?P=prefix):(?P=local)>"
+    rf"|<(?P<plain>{_NOT_READ}(?![Xx][Mm][Ll]){_NAME})>{_TEXT}</(?P=plain)>"
+)
+_OWN = "|".join(
+    (
         _leaves(_DEVICE_FIELDS),
-        other,
+        _OTHER,
         rf"<iconList>{_WS}(?:{_record('icon', _ICON_FIELDS)}{_WS})*</iconList>",
         rf"<serviceList>{_WS}(?:{_record('service', _SERVICE_FIELDS)}{_WS})*</serviceList>",
-    ]
-    if level > 1:
-        children.append(rf"<deviceList>{_WS}(?:{_device_shape(level - 1)}{_WS})*</deviceList>")
-    return rf"<device>{_WS}(?:(?:{'|'.join(children)}){_WS})*</device>"
-
+    )
+)
+# A device, flat: its own elements, and the tags of deviceLists and of the devices in them,
+# in pairs that keep each tag where XML allows it: after <deviceList> or </device> comes
+# <device> or </deviceList>, and everything else comes after the others. How deep the devices
+# go, and that the outermost one closes last, :func:`_nested` counts.
+_DEVICE = (
+    rf"<device>{_WS}(?:(?:{_OWN}|(?:<deviceList>|</device>){_WS}(?:<device>|</deviceList>))"
+    rf"{_WS})*</device>"
+)
 
 _DESCRIPTION = re.compile(
     rf"(?:<\?xml version=\"1\.0\"(?: encoding=\"(?:utf-8|UTF-8)\")?\?>)?{_WS}"
@@ -260,9 +264,10 @@ _DESCRIPTION = re.compile(
     rf"(?:<specVersion>{_WS}<major>(?P<major>{_TEXT})</major>{_WS}<minor>(?P<minor>{_TEXT})"
     rf"</minor>{_WS}</specVersion>{_WS})?"
     rf"(?:<URLBase>(?P<base>{_TEXT})</URLBase>{_WS})?"
-    rf"(?P<device>{_device_shape(DEVICE_LEVELS)}){_WS}"
+    rf"(?P<device>{_DEVICE}){_WS}"
     rf"(?:<URLBase>(?P<base_after>{_TEXT})</URLBase>{_WS})?</root>{_WS}"
 )
+
 # Within a matched description: the tags that open or close devices, and device lists.
 _NESTING = {tag: re.compile(rf"<(/?){tag}>") for tag in ("device", "deviceList")}
 
@@ -286,6 +291,23 @@ def _top(text: str, tag: str) -> Tuple[str, List[str]]:
             depth += 1
     outside.append(text[end:])
     return "".join(outside), inside
+
+
+def _nested(device: str) -> bool:
+    """Whether the devices of the matched *device* nest at most :data:`DEVICE_LEVELS` deep,
+    and its own closing tag is the last one to bring the count back to nothing."""
+    if device.count("<device>") == 1 == device.count("</device>"):
+        return True  # the grammar puts them first and last
+    depth = deepest = 0
+    for match in _NESTING["device"].finditer(device):
+        if match.group(1):
+            depth -= 1
+            if depth == 0:
+                return match.end() == len(device) and deepest <= DEVICE_LEVELS
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return False  # some device or deviceList is left open
 
 
 def _device_node(inner: str) -> Node:
@@ -316,7 +338,7 @@ def description(data: bytes) -> Optional[Node]:
     """The root node of *data* when it is a canonical description (see the comment above
     :data:`DEVICE_LEVELS`), as the tree reader reads it, else ``None``."""
     match = _whole(_DESCRIPTION, data)
-    if match is None:
+    if match is None or not _nested(match["device"]):
         return None
     root = Node(False)
     base = match["base"] if match["base"] is not None else match["base_after"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import assume, given, settings
@@ -456,7 +457,23 @@ def test_generated_canonical_descriptions_are_read_alike() -> None:
     assert were_read(read)
 
 
-@given(document=_DESCRIPTION, edits=_EDITS)
+# The SCPD's edits, and device tags: the description's grammar places those in pairs.
+_DEVICE_EDITS = st.lists(
+    st.tuples(
+        st.floats(0, 1),
+        st.integers(0, 12),
+        _INSERTS
+        | st.sampled_from(
+            ["<device>", "</device>", "<deviceList>", "</deviceList>", "</device><device>",
+             "</device></deviceList>", "<deviceList><device>", "<deviceList></deviceList>"]
+        ),
+    ),
+    min_size=1,
+    max_size=3,
+)  # fmt: skip
+
+
+@given(document=_DESCRIPTION, edits=_DEVICE_EDITS)
 @settings(max_examples=300, deadline=None)
 def test_mutated_descriptions_are_read_alike_or_handed_over(
     document: bytes, edits: List[Tuple[float, int, str]]
@@ -504,3 +521,26 @@ def test_devices_nested_deeper_than_the_grammar_are_handed_over() -> None:
 
     assert check_description(nested(_canonical.DEVICE_LEVELS)) is not None
     assert _canonical.description(nested(_canonical.DEVICE_LEVELS + 1)) is None
+
+
+def test_a_second_device_in_the_root_is_handed_over() -> None:
+    """Well-formed, but a description has one root device."""
+    document = b"<root><device><UDN>a</UDN></device><device><UDN>b</UDN></device></root>"
+    assert _canonical.description(document) is None
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # the root's device closed inside itself, then its fields go on
+        b"<root><device><UDN>a</UDN></device></deviceList><UDN>b</UDN></device></root>",
+        # a device and a deviceList left open
+        b"<root><device><UDN>a</UDN><deviceList><device><UDN>b</UDN><deviceList><device>"
+        b"<UDN>c</UDN></device></deviceList></device></root>",
+    ],
+)
+def test_device_tags_that_do_not_nest_are_handed_over(document: bytes) -> None:
+    """Each device tag stands where the grammar lets it, but the tags do not nest."""
+    with pytest.raises(ElementTree.ParseError):
+        ElementTree.fromstring(document)
+    assert _canonical.description(document) is None
