@@ -7,9 +7,9 @@ only: ASCII, no references, comments, CDATA, DTD or processing instruction, the 
 with at most a default namespace, and in it only the elements the grammar names (see the
 comments above each). Text is any character XML allows except ``<``, ``>`` and ``&``;
 whitespace between elements is spaces, tabs and line ends (CR LF and CR are read as LF first,
-as XML does). Once the grammar has matched, the items are found by cutting the text at their
-tags: in that shape an action ends at the first ``</action>`` after it, and a field's text
-runs to the next ``<``.
+as XML does). Once the grammar has matched, an SCPD's items are found by cutting the text at
+their tags: in that shape an action ends at the first ``</action>`` after it, and a field's
+text runs to the next ``<``. A description's devices are read in one pass over their tags.
 
 The result is the same :class:`~upnpy._reader.Node` as the tree reader gives: for an SCPD,
 built for the items asked for only. :mod:`upnpy._description` turns it into the same records.
@@ -252,7 +252,7 @@ _OWN = "|".join(
 # A device, flat: its own elements, and the tags of deviceLists and of the devices in them,
 # in pairs that keep each tag where XML allows it: after <deviceList> or </device> comes
 # <device> or </deviceList>, and everything else comes after the others. How deep the devices
-# go, and that the outermost one closes last, :func:`_nested` counts.
+# go, and that the outermost one closes last, :func:`_device_tree` counts.
 _DEVICE = (
     rf"<device>{_WS}(?:(?:{_OWN}|(?:<deviceList>|</device>){_WS}(?:<device>|</deviceList>))"
     rf"{_WS})*</device>"
@@ -268,77 +268,73 @@ _DESCRIPTION = re.compile(
     rf"(?:<URLBase>(?P<base_after>{_TEXT})</URLBase>{_WS})?</root>{_WS}"
 )
 
-# Within a matched description: the tags that open or close devices, and device lists.
-_NESTING = {tag: re.compile(rf"<(/?){tag}>") for tag in ("device", "deviceList")}
+# Within a matched description, what the reader looks at: the tags of devices, icons and
+# services and of their lists, and the other elements' start tags, with the text of those that
+# hold text alone (empty for one with attributes: a vendor element's own prefix).
+_TOKEN = re.compile(
+    r"<(/?)(device|deviceList|icon|iconList|service|serviceList)>"
+    r"|<([A-Za-z_][A-Za-z0-9_.:-]*)(?:>([^<]*)<|[ \t\n]*/>|[ \t\n])"
+)
+# A record's fields by the tag that opens it; a list's kind of item, by its tag.
+_RECORDS = {"icon": frozenset(_ICON_FIELDS), "service": frozenset(_SERVICE_FIELDS)}
+_DEVICE_NAMES = frozenset(_DEVICE_FIELDS)
+_ITEMS = {"deviceList": "device", "iconList": "icon", "serviceList": "service"}
 
 
-def _top(text: str, tag: str) -> Tuple[str, List[str]]:
-    """*text* without its outermost ``<tag>`` elements (``device``, ``deviceList``), and what
-    each of those holds: the nesting counted on the tags."""
-    outside: List[str] = []
-    inside: List[str] = []
-    depth, start, end = 0, 0, 0
-    for match in _NESTING[tag].finditer(text):
-        if match.group(1):  # a closing tag
-            depth -= 1
-            if depth == 0:
-                inside.append(text[start : match.start()])
-                end = match.end()
-        else:
-            if depth == 0:
-                outside.append(text[end : match.start()])
-                start = match.end()
-            depth += 1
-    outside.append(text[end:])
-    return "".join(outside), inside
-
-
-def _nested(device: str) -> bool:
-    """Whether the devices of the matched *device* nest at most :data:`DEVICE_LEVELS` deep,
-    and its own closing tag is the last one to bring the count back to nothing."""
-    if device.count("<device>") == 1 == device.count("</device>"):
-        return True  # the grammar puts them first and last
-    depth = deepest = 0
-    for match in _NESTING["device"].finditer(device):
-        if match.group(1):
-            depth -= 1
-            if depth == 0:
-                return match.end() == len(device) and deepest <= DEVICE_LEVELS
-        else:
-            depth += 1
-            deepest = max(deepest, depth)
-    return False  # some device or deviceList is left open
-
-
-def _device_node(inner: str) -> Node:
-    """The node of a device holding *inner*, as the tree reader reads it."""
-    node = Node("<" not in inner)
-    own, lists = _top(inner, "deviceList")
-    node.fields = _texts(own, _DEVICE_FIELDS)
-    for tag, item, fields in (
-        ("iconList", "icon", _ICON_FIELDS),
-        ("serviceList", "service", _SERVICE_FIELDS),
-    ):
-        if f"<{tag}>" in own:
-            items: List[Union[Node, str]] = []
-            for group in _between(own, tag):
-                for body in _between(group, item):
-                    record = Node("<" not in body)
-                    record.fields = _texts(body, fields)
-                    items.append(record)
-            node.items[item] = items
-    if lists:
-        node.items["device"] = [
-            _device_node(sub) for group in lists for sub in _top(group, "device")[1]
-        ]
-    return node
+def _device_tree(device: str) -> Optional[Node]:
+    """The node of the matched *device* and of the devices in it, as the tree reader reads
+    them, in one pass over its elements' tags; ``None`` unless its devices nest (at most
+    :data:`DEVICE_LEVELS` deep, the outermost closing last)."""
+    root: Optional[Node] = None
+    devices: List[Node] = []  # the open ones, outermost first
+    record: Optional[Node] = None  # the open icon or service, if any
+    fields: Dict[str, str] = {}  # where a field goes: the open record's, or device's
+    wanted = _DEVICE_NAMES
+    opened = False  # whether the last tag opened an element: then a closing one ends it empty
+    for close, tag, name, text in _TOKEN.findall(device):
+        if not devices and root is not None:
+            return None  # something after the outermost device closed
+        if not tag:  # an element's start tag: a field, or another one, not read
+            if name in wanted and name not in fields:  # the first one counts
+                fields[name] = text.strip()
+            opened = False
+            continue
+        if tag == "device":
+            if close:
+                devices.pop().empty = opened
+                fields = devices[-1].fields if devices else {}
+            elif len(devices) == DEVICE_LEVELS:
+                return None
+            else:
+                node = Node(False)
+                if devices:
+                    devices[-1].items["device"].append(node)
+                else:
+                    root = node
+                devices.append(node)
+                fields = node.fields
+        elif tag in _RECORDS:
+            if not close:
+                record, wanted = Node(False), _RECORDS[tag]
+                fields = record.fields
+                devices[-1].items[tag].append(record)
+            elif record is not None:  # the grammar nests them
+                record.empty = opened
+                record, fields, wanted = None, devices[-1].fields, _DEVICE_NAMES
+        elif not close:  # a list: its device has the kind, be the list empty
+            devices[-1].items.setdefault(_ITEMS[tag], [])
+        opened = not close
+    return None if devices else root
 
 
 def description(data: bytes) -> Optional[Node]:
     """The root node of *data* when it is a canonical description (see the comment above
     :data:`DEVICE_LEVELS`), as the tree reader reads it, else ``None``."""
     match = _whole(_DESCRIPTION, data)
-    if match is None or not _nested(match["device"]):
+    if match is None:
+        return None
+    device = _device_tree(match["device"])
+    if device is None:
         return None
     root = Node(False)
     base = match["base"] if match["base"] is not None else match["base_after"]
@@ -348,6 +344,5 @@ def description(data: bytes) -> Optional[Node]:
         spec = Node(False)
         spec.fields.update(major=match["major"].strip(), minor=match["minor"].strip())
         root.items["specVersion"] = [spec]
-    device = match["device"]
-    root.items["device"] = [_device_node(device[device.index(">") + 1 : device.rindex("<")])]
+    root.items["device"] = [device]
     return root

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from test_reader import DATA, SCPD_URL, documents, kind_of, lenient
 
 from upnpy import _canonical, _description
-from upnpy._reader import Unusual
+from upnpy._reader import Node, Unusual
 from upnpy._records import ScpdInfo
 
 
@@ -350,7 +350,16 @@ def check_description(data: bytes) -> Optional[Any]:
     node = _description.DESCRIPTION.read(data)
     if node is not None:
         assert _description._fast_root(node, DESCRIPTION_URL) == got
+        assert shape(_canonical.description(data)) == shape(node)  # the very same nodes
     return got
+
+
+def shape(node: Any) -> Any:
+    """A node's emptiness, fields and items, its items' in turn: what two readers agree on."""
+    if not isinstance(node, Node):
+        return node
+    items = {kind: [shape(item) for item in items] for kind, items in node.items.items()}
+    return node.empty, node.fields, items
 
 
 DESCRIPTIONS = documents_of("root")
@@ -544,3 +553,22 @@ def test_device_tags_that_do_not_nest_are_handed_over(document: bytes) -> None:
     with pytest.raises(ElementTree.ParseError):
         ElementTree.fromstring(document)
     assert _canonical.description(document) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (b"<icon>", b"<icon></icon><icon>"),
+        (b"<icon>", b"<icon>\n </icon><icon>"),
+        (b"<service>", b"<service> </service><service>"),
+        (b"<iconList>", b"<iconList></iconList><iconList>"),
+        (b"</device>", b"<deviceList></deviceList></device>"),
+        (b"</device>", b"<deviceList><device>\n</device></deviceList></device>"),
+    ],
+)
+def test_empty_parts_are_read_as_the_tree_reader_reads_them(change: Tuple[bytes, bytes]) -> None:
+    """Whatever the records make of them (the lenient parser has the last word)."""
+    changed = PLAIN.replace(*change, 1)
+    assert changed != PLAIN
+    node = _canonical.description(changed)
+    assert node is not None and shape(node) == shape(_description.DESCRIPTION.read(changed))
