@@ -26,6 +26,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple, Uni
 from ._exceptions import UPnPWarning
 from ._http import url_problem
 from ._records import Record, record
+from ._ssdp import answers_search
 
 __all__ = ["Entry", "Store", "cache_path", "configid_of"]
 
@@ -73,17 +74,6 @@ def cache_path(cache: CachePath) -> Optional[Path]:
     raise TypeError(f"cache must be a bool or a path, not {type(cache).__name__}")
 
 
-def _type_matches(have: str, want: str) -> bool:
-    """A device or service type answers a search for the same type at this version or lower."""
-    have_base, _, have_version = have.rpartition(":")
-    want_base, _, want_version = want.rpartition(":")
-    if have_base != want_base or not have_base:
-        return have == want
-    if have_version.isdigit() and want_version.isdigit():
-        return int(have_version) >= int(want_version)
-    return have_version == want_version
-
-
 @record
 class Entry(Record):
     """One root device as the cache remembers it.
@@ -117,11 +107,7 @@ class Entry(Record):
 
     def matches(self, st: str) -> bool:
         """Whether this device answers an M-SEARCH for *st*."""
-        if st in ("ssdp:all", "upnp:rootdevice"):
-            return True
-        if st.startswith("uuid:"):
-            return st in self.udns
-        return any(_type_matches(have, st) for have in self.types)
+        return answers_search(st, self.types, self.udns)
 
     def to_json(self) -> Dict[str, Any]:
         data = {name: getattr(self, name) for name in _SCALARS}

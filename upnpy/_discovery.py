@@ -30,7 +30,7 @@ from ._description import parse_device
 from ._exceptions import DescriptionError, UPnPError
 from ._proxy import MAX_DESCRIPTION, Device
 from ._records import DeviceInfo, Record, record
-from ._ssdp import SSDPResponse
+from ._ssdp import SSDPResponse, answers_search
 from ._transport import SocketTransport, fetch
 
 if TYPE_CHECKING:  # the cache module is loaded only when a cache is used
@@ -121,12 +121,16 @@ class _Found(Record):
     description: bytes
 
 
-def _run_job(job: _Job, deadline: float, store: Optional[Store], ahead: Optional[_Ahead]) -> _Found:
+def _run_job(
+    job: _Job, st: str, deadline: float, store: Optional[Store], ahead: Optional[_Ahead]
+) -> _Found:
     if ahead is not None:  # an IPv6 answer, when IPv4 is searched too: let IPv4 go first
         time.sleep(max(0.0, min(IPV6_DELAY, deadline - time.monotonic())))
         if ahead(job.claimed):
             raise _Superseded
     data, info = _fetch_description(job.location, deadline)
+    if not answers_search(st, *_tree(info)):  # miniupnpd as IGD:1 answers for IGD:2
+        raise DescriptionError(f"it answered a search for {st}, but has none", url=job.location)
     if job.entry is not None and info.udn != job.entry.udn:
         raise DescriptionError(
             f"now describes {info.udn}, not the cached {job.entry.udn}", url=job.location
@@ -147,9 +151,10 @@ class _Describer:
     are tried only if it fails (a device answering over IPv4 and IPv6 is described once).
     """
 
-    def __init__(self, deadline: float, store: Optional[Store], both: bool) -> None:
+    def __init__(self, st: str, deadline: float, store: Optional[Store], both: bool) -> None:
         from concurrent.futures import ThreadPoolExecutor  # ~5 ms: not at import upnpy
 
+        self.st = st
         self.deadline = deadline
         self.store = store
         self._both = both  # IPv4 and IPv6 are searched
@@ -183,7 +188,7 @@ class _Describer:
             return
         defer = self._both and job.entry is None and _is_ipv6(job.location)
         ahead = self._ipv4_ahead if defer else None
-        future = self._pool.submit(_run_job, job, self.deadline, self.store, ahead)
+        future = self._pool.submit(_run_job, job, self.st, self.deadline, self.store, ahead)
         self._fetches[job.location] = future
         self._uncollected += 1
         self._busy.add(job.key)
@@ -346,7 +351,8 @@ def discover_iter(
 
     An M-SEARCH for *st* goes out on every interface (see :func:`upnpy.search`); each
     answer's LOCATION is fetched once, concurrently, while more answers arrive. A device
-    whose description cannot be fetched or parsed is logged and left out.
+    whose description cannot be fetched or parsed is logged and left out, and so is one that
+    describes nothing of the type searched for (a device of a lower version answering).
 
     With *cache*, every device the cache file remembers for *st* is checked first, all at
     once, by fetching its LOCATION directly: the ones still there are yielded at once, with
@@ -399,7 +405,7 @@ def _discover(
         from ._cache import Store
 
         store = Store(path)
-    describer = _Describer(deadline + GRACE, store, both=family is None)
+    describer = _Describer(st, deadline + GRACE, store, both=family is None)
     returned: List[Device] = []
     complete = False  # the search ran its course: join the pool, prune the cache
 

@@ -58,6 +58,7 @@ __all__ = [
     "parse_response",
     "parse_notify",
     "build_msearch",
+    "answers_search",
     "interface_addresses",
     "open_listener",
     "search",
@@ -372,6 +373,27 @@ def _check_mx(mx: int) -> int:
     if isinstance(mx, bool) or not isinstance(mx, int) or not 1 <= mx <= MAX_MX:
         raise ValueError(f"mx must be an integer from 1 to {MAX_MX}, not {mx!r}")
     return mx
+
+
+def answers_search(st: str, types: Iterable[str], udns: Iterable[str]) -> bool:
+    """Whether a root device answers an M-SEARCH for *st*, by what its description lists:
+    *types*, every device and service type in its tree, and *udns*, every UDN in it. A type
+    answers a search for the same type at its version or a lower one (UDA 1.1, 1.2.2)."""
+    if st in ("ssdp:all", "upnp:rootdevice"):
+        return True
+    if st.startswith("uuid:"):
+        return st in udns
+    return any(_type_matches(have, st) for have in types)
+
+
+def _type_matches(have: str, want: str) -> bool:
+    have_base, _, have_version = have.rpartition(":")
+    want_base, _, want_version = want.rpartition(":")
+    if have_base != want_base or not have_base:
+        return have == want
+    if have_version.isdigit() and want_version.isdigit():
+        return int(have_version) >= int(want_version)
+    return have_version == want_version
 
 
 def build_msearch(st: str, mx: Optional[int], host: str = "239.255.255.250:1900") -> bytes:

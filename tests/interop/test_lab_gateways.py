@@ -4,7 +4,7 @@ The second gateway (``gw2``) is miniupnpd as InternetGatewayDevice:1 behind carr
 its WAN address is 100.64.0.2, so it has no external address to give and maps nothing. The
 first one forwards a mapped port end to end: a connection from its WAN side (the ``inet``
 namespace) reaches a server in the client namespace. Nothing here uses upnpy's gateway API;
-``upnpy.Device`` only reads descriptions and calls actions.
+``upnpy.Device`` only reads descriptions and calls actions, ``upnpy.discover`` finds them.
 """
 
 import socket
@@ -78,6 +78,18 @@ def test_second_gateway_answers_an_msearch_for_igd1(gw2):
     assert answers[gw2.gw2_url]["USN"].endswith(f"::{IGD1}")
     assert gw2.gw_url in answers  # the first gateway (IGD:2) answers for version 1 too
     assert answers[gw2.gw2_url]["USN"] != answers[gw2.gw_url]["USN"]  # uuids of their own
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_discover_returns_the_gateways_of_the_version_searched(gw2, version):
+    """gw2, an IGD:1, answers a search for IGD:2 too; what it describes decides."""
+    st = IGD1[:-1] + str(version)
+    assert gw2.gw2_url in msearch(gw2, st, gw2.gw2_url)  # it does answer
+    found = upnpy.discover(st=st, timeout=2, family=socket.AF_INET)
+    for device in found:
+        device.close()
+    expected = [gw2.gw_url] if version == 2 else [gw2.gw_url, gw2.gw2_url]
+    assert sorted(device.location for device in found) == sorted(expected)
 
 
 def test_second_gateway_describes_igd1_with_wanipconnection1(gw2, router2):
