@@ -57,7 +57,6 @@ __all__ = ["parse_device", "parse_scpd", "index_scpd", "ScpdIndex", "MAX_DEVICE_
 #: Embedded devices nested deeper than this are refused (real trees are 2 or 3 levels deep).
 MAX_DEVICE_DEPTH = 16
 
-_SMALL_UINT = re.compile(r"[0-9]{1,9}")
 # An http(s) URL's scheme and host, when plain (ASCII, no brackets, nothing urlsplit strips).
 _PLAIN_ORIGIN = re.compile(r"(https?)://([A-Za-z0-9.\-_~%!$&'()*+,;=:@]*)(?:[/?#]|\Z)", re.I)
 # An absolute path of printable ASCII (no space or backslash), not "//" (a network path),
@@ -479,7 +478,10 @@ def _name(written: Optional[str]) -> str:
 
 
 def _small_int(written: Optional[str]) -> Optional[int]:
-    return int(written) if written and _SMALL_UINT.fullmatch(written) else None
+    """The value of 1 to 9 ASCII digits, else ``None``."""
+    if written and len(written) <= 9 and written.isascii() and written.isdigit():
+        return int(written)
+    return None
 
 
 def _clean_url(raw: str, url: str, warn: Warn) -> str:
@@ -518,7 +520,8 @@ def _origin(base: str) -> str:
 def _url(written: Optional[str], base: str, url: str, warn: Warn) -> str:
     """The absolute URL written (``""`` when it is missing or empty)."""
     if written and _PLAIN_PATH.fullmatch(written):  # nothing to clean: "/ctl/IPConn"
-        return _join(base, written, url, warn)
+        origin = _origin(base) if "/." not in written else ""
+        return origin + written if origin else _join(base, written, url, warn)
     cleaned = _clean_url(written or "", url, warn)
     return _join(base, cleaned, url, warn) if cleaned else ""
 

@@ -1190,3 +1190,31 @@ def test_truncated_and_corrupted_fixtures(data):
             parse(corrupted, "http://h/")
         except DescriptionError:
             pass
+
+
+@pytest.mark.parametrize(
+    "written, read",
+    [
+        ("48", 48),
+        ("048", 48),
+        ("123456789", 123456789),
+        ("1234567890", None),  # over nine digits
+        ("-1", None),
+        ("+4", None),
+        ("4.5", None),
+        ("0x30", None),
+        ("\u0664\u0668", None),  # digits, but not ASCII ones
+        ("\uff14\uff18", None),
+        ("", None),
+    ],
+)
+def test_an_icon_size_is_one_to_nine_ascii_digits(written: str, read: object) -> None:
+    data = (
+        '<root xmlns="urn:schemas-upnp-org:device-1-0"><device>'
+        "<deviceType>urn:schemas-upnp-org:device:Basic:1</deviceType><UDN>uuid:i</UDN>"
+        f"<iconList><icon><mimetype>image/png</mimetype><width>{written}</width>"
+        "<height>1</height><depth>8</depth><url>/i.png</url></icon></iconList>"
+        "</device></root>"
+    ).encode()
+    (icon,) = parse_device(data, "http://127.0.0.1:1/d.xml").icons
+    assert (icon.width, icon.height, icon.url) == (read, 1, "http://127.0.0.1:1/i.png")
