@@ -493,6 +493,13 @@ def test_mutated_descriptions_are_read_alike_or_handed_over(
 PLAIN = (DATA / "lab" / "dms-root.xml").read_bytes()
 
 
+def changed_plain(change: Tuple[bytes, bytes]) -> bytes:
+    """:data:`PLAIN` with the first occurrence of ``change[0]`` replaced: a different text."""
+    changed = PLAIN.replace(*change, 1)
+    assert changed != PLAIN
+    return changed
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -507,8 +514,7 @@ PLAIN = (DATA / "lab" / "dms-root.xml").read_bytes()
     ],
 )
 def test_what_the_shape_does_not_hold_is_handed_over(change: Tuple[bytes, bytes]) -> None:
-    changed = PLAIN.replace(*change, 1)
-    assert changed != PLAIN and _canonical.description(changed) is None
+    assert _canonical.description(changed_plain(change)) is None
     assert _canonical.description(PLAIN) is not None
 
 
@@ -568,7 +574,6 @@ def test_device_tags_that_do_not_nest_are_handed_over(document: bytes) -> None:
 )
 def test_empty_parts_are_read_as_the_tree_reader_reads_them(change: Tuple[bytes, bytes]) -> None:
     """Whatever the records make of them (the lenient parser has the last word)."""
-    changed = PLAIN.replace(*change, 1)
-    assert changed != PLAIN
+    changed = changed_plain(change)
     node = _canonical.description(changed)
     assert node is not None and shape(node) == shape(_description.DESCRIPTION.read(changed))
