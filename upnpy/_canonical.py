@@ -6,10 +6,11 @@ a grammar of that shape (:data:`_SCPD`, :data:`_DESCRIPTION`) which admits well-
 only: ASCII, no references, comments, CDATA, DTD or processing instruction, the root element
 with at most a default namespace, and in it only the elements the grammar names (see the
 comments above each). Text is any character XML allows except ``<``, ``>`` and ``&``;
-whitespace between elements is spaces, tabs and line ends (CR LF and CR are read as LF first,
-as XML does). Once the grammar has matched, an SCPD's items are found by cutting the text at
-their tags: in that shape an action ends at the first ``</action>`` after it, and a field's
-text runs to the next ``<``. A description's devices are read in one pass over their tags.
+whitespace between elements is spaces, tabs and line ends (in the texts taken, CR LF and CR
+are read as LF, as XML does). Once the grammar has matched, an SCPD's items are found by
+cutting the text at their tags: in that shape an action ends at the first ``</action>`` after
+it, and a field's text runs to the next ``<``. A description's devices are read in one pass
+over their tags.
 
 The result is the same :class:`~upnpy._reader.Node` as the tree reader gives: for an SCPD,
 built for the items asked for only. :mod:`upnpy._description` turns it into the same records.
@@ -35,14 +36,25 @@ __all__ = ["Scpd", "split", "action_node", "variable_node", "description", "DEVI
 # variable: sendEvents="yes" or "no" at most, its name first, then dataType, defaultValue,
 # allowedValueList and allowedValueRange in any order.
 
-_WS = r"[ \t\n]*"
+# No group captures anything in the SCPD's grammar, nor around the repeats of the description's:
+# sre saves the marks of the groups set so far at each repetition, and without them the
+# grammar of a 12 KB SCPD matches in about half the time. What the items are is found after.
+
+_WS = r"[ \t\r\n]*"
 # Character data without references: what XML allows, less "<", ">" and "&".
 _TEXT = r"[^<>&\x00-\x08\x0b\x0c\x0e-\x1f]*"
 # The same, less '"': an attribute's value, between double quotes.
 _VALUE = r'[^"<>&\x00-\x08\x0b\x0c\x0e-\x1f]*'
+
+
+def _holding_text(names: Tuple[str, ...]) -> str:
+    """Any of the elements *names*, holding text."""
+    return "|".join(rf"<{name}>{_TEXT}</{name}>" for name in names)
+
+
 _RETVAL = rf"<retval{_WS}/>|<retval>{_TEXT}</retval>"
 _ARGUMENT = (
-    rf"<argument>{_WS}(?:(?:<(?P<a>name|direction|relatedStateVariable)>{_TEXT}</(?P=a)>"
+    rf"<argument>{_WS}(?:(?:{_holding_text(('name', 'direction', 'relatedStateVariable'))}"
     rf"|{_RETVAL}){_WS})*</argument>"
 )
 _ACTION_SHAPE = (
@@ -53,13 +65,13 @@ _VALUE_LIST = (
     rf"<allowedValueList>{_WS}(?:<allowedValue>{_TEXT}</allowedValue>{_WS})*</allowedValueList>"
 )
 _VALUE_RANGE = (
-    rf"<allowedValueRange>{_WS}(?:<(?P<r>minimum|maximum|step)>{_TEXT}</(?P=r)>{_WS})*"
+    rf"<allowedValueRange>{_WS}(?:(?:{_holding_text(('minimum', 'maximum', 'step'))}){_WS})*"
     r"</allowedValueRange>"
 )
 _SEND_EVENTS = r"(?: sendEvents=\"(?:yes|no)\")?"
 _VARIABLE_SHAPE = (
     rf"<stateVariable{_SEND_EVENTS}>{_WS}<name>{_TEXT}</name>{_WS}"
-    rf"(?:(?:<(?P<v>dataType|defaultValue)>{_TEXT}</(?P=v)>|{_VALUE_LIST}|{_VALUE_RANGE}){_WS})*"
+    rf"(?:(?:{_holding_text(('dataType', 'defaultValue'))}|{_VALUE_LIST}|{_VALUE_RANGE}){_WS})*"
     r"</stateVariable>"
 )
 _SCPD = re.compile(
@@ -67,8 +79,8 @@ _SCPD = re.compile(
     rf"<scpd(?: xmlns=\"{_VALUE}\")?>{_WS}"
     rf"(?:<specVersion>{_WS}<major>{_TEXT}</major>{_WS}<minor>{_TEXT}</minor>{_WS}"
     rf"</specVersion>{_WS})?"
-    rf"<actionList>{_WS}(?P<actions>(?:{_ACTION_SHAPE}{_WS})*)</actionList>{_WS}"
-    rf"<serviceStateTable>{_WS}(?P<variables>(?:{_VARIABLE_SHAPE}{_WS})*)</serviceStateTable>"
+    rf"<actionList>{_WS}(?:{_ACTION_SHAPE}{_WS})*</actionList>{_WS}"
+    rf"<serviceStateTable>{_WS}(?:{_VARIABLE_SHAPE}{_WS})*</serviceStateTable>"
     rf"{_WS}</scpd>{_WS}"
 )
 _ARGUMENT_FIELDS = ("name", "direction", "relatedStateVariable", "retval")
@@ -88,30 +100,42 @@ class Scpd:
         self.variables = variables
 
 
-def _whole(grammar: re.Pattern[str], data: bytes) -> Optional[re.Match[str]]:
-    """*grammar* matched on the whole of *data*: ASCII, its line ends read as XML does."""
+def _whole(grammar: re.Pattern[str], data: bytes) -> Optional[str]:
+    """The text of *data* (ASCII) when *grammar* matches the whole of it, else ``None``."""
     if not data.isascii():
         return None
     text = data.decode("ascii")
+    return text if grammar.fullmatch(text) else None
+
+
+def _value(text: str) -> str:
+    """A field's *text* as XML reads it, stripped: CR LF and CR read as LF (line ends are
+    read here, in the few texts taken, not in the whole document)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return grammar.fullmatch(text)
+    return text.strip()
+
+
+def _inside(text: str, tag: str) -> str:
+    """What the first ``<tag>`` element of *text* holds (one that does not nest)."""
+    start = text.index(f"<{tag}>") + len(tag) + 2
+    return text[start : text.index(f"</{tag}>", start)]
 
 
 def split(data: bytes) -> Optional[Scpd]:
     """The items of *data* when it is a canonical SCPD (see the module's docstring), else
     ``None``."""
-    match = _whole(_SCPD, data)
-    if match is None:
+    text = _whole(_SCPD, data)
+    if text is None:
         return None
     # In the grammar's shape, the text before each closing tag of an item is that item, and
     # its first <name> is the item's own (an argument's come after it).
     actions = []
-    for item in match["actions"].split("</action>")[:-1]:
+    for item in _inside(text, "actionList").split("</action>")[:-1]:
         name, _, body = item.partition("<name>")[2].partition("</name>")
         actions.append((name, body))
     variables = []
-    for item in match["variables"].split("</stateVariable>")[:-1]:
+    for item in _inside(text, "serviceStateTable").split("</stateVariable>")[:-1]:
         head, _, rest = item.partition(">")
         name, _, body = rest.partition("<name>")[2].partition("</name>")
         events = "yes" if '"yes"' in head else "no" if '"no"' in head else ""
@@ -130,9 +154,9 @@ def _texts(text: str, wanted: Tuple[str, ...]) -> Dict[str, str]:
             end = at + len(tag)
             after = text[end]
             if after == ">":
-                fields[name] = text[end + 1 : text.index("<", end)].strip()
+                fields[name] = _value(text[end + 1 : text.index("<", end)])
                 break
-            if after in "/ \t\n":  # <presentationURL/>, <retval />
+            if after in "/ \t\r\n":  # <presentationURL/>, <retval />
                 fields[name] = ""
                 break
             at = text.find(tag, end)
@@ -147,7 +171,7 @@ def _between(text: str, tag: str) -> List[str]:
 def action_node(name: str, body: str) -> Node:
     """The node of the action *name* of :func:`split`, as the tree reader reads it."""
     node = Node(False)
-    node.fields["name"] = name.strip()
+    node.fields["name"] = _value(name)
     if "<argumentList>" in body:
         arguments: List[Union[Node, str]] = []
         for argument in body.split("</argument>")[:-1]:
@@ -163,10 +187,10 @@ def variable_node(send_events: str, name: str, body: str) -> Node:
     node = Node(False)
     if send_events:
         node.fields["@sendEvents"] = send_events
-    node.fields["name"] = name.strip()
+    node.fields["name"] = _value(name)
     node.fields.update(_texts(body, ("dataType", "defaultValue")))
     if "<allowedValueList>" in body:
-        node.items["allowedValue"] = [value.strip() for value in _between(body, "allowedValue")]
+        node.items["allowedValue"] = [_value(value) for value in _between(body, "allowedValue")]
     ranges = _between(body, "allowedValueRange")
     if ranges:  # the first one counts
         bounds = Node(False)
@@ -261,11 +285,10 @@ _DEVICE = (
 _DESCRIPTION = re.compile(
     rf"(?:<\?xml version=\"1\.0\"(?: encoding=\"(?:utf-8|UTF-8)\")?\?>)?{_WS}"
     rf"<root(?: xmlns=\"{_VALUE}\")?(?: configId=\"{_VALUE}\")?>{_WS}"
-    rf"(?:<specVersion>{_WS}<major>(?P<major>{_TEXT})</major>{_WS}<minor>(?P<minor>{_TEXT})"
-    rf"</minor>{_WS}</specVersion>{_WS})?"
-    rf"(?:<URLBase>(?P<base>{_TEXT})</URLBase>{_WS})?"
-    rf"(?P<device>{_DEVICE}){_WS}"
-    rf"(?:<URLBase>(?P<base_after>{_TEXT})</URLBase>{_WS})?</root>{_WS}"
+    rf"(?:<specVersion>{_WS}<major>{_TEXT}</major>{_WS}<minor>{_TEXT}</minor>{_WS}"
+    rf"</specVersion>{_WS})?"
+    rf"(?:<URLBase>{_TEXT}</URLBase>{_WS})?{_DEVICE}{_WS}"
+    rf"(?:<URLBase>{_TEXT}</URLBase>{_WS})?</root>{_WS}"
 )
 
 # Within a matched description, what the reader looks at: the tags of devices, icons and
@@ -273,7 +296,7 @@ _DESCRIPTION = re.compile(
 # hold text alone (empty for one with attributes: a vendor element's own prefix).
 _TOKEN = re.compile(
     r"<(/?)(device|deviceList|icon|iconList|service|serviceList)>"
-    r"|<([A-Za-z_][A-Za-z0-9_.:-]*)(?:>([^<]*)<|[ \t\n]*/>|[ \t\n])"
+    r"|<([A-Za-z_][A-Za-z0-9_.:-]*)(?:>([^<]*)<|[ \t\r\n]*/>|[ \t\r\n])"
 )
 # A record's fields by the tag that opens it; a list's kind of item, by its tag.
 _RECORDS = {"icon": frozenset(_ICON_FIELDS), "service": frozenset(_SERVICE_FIELDS)}
@@ -296,7 +319,7 @@ def _device_tree(device: str) -> Optional[Node]:
             return None  # something after the outermost device closed
         if not tag:  # an element's start tag: a field, or another one, not read
             if name in wanted and name not in fields:  # the first one counts
-                fields[name] = text.strip()
+                fields[name] = _value(text)
             opened = False
             continue
         if tag == "device":
@@ -330,19 +353,21 @@ def _device_tree(device: str) -> Optional[Node]:
 def description(data: bytes) -> Optional[Node]:
     """The root node of *data* when it is a canonical description (see the comment above
     :data:`DEVICE_LEVELS`), as the tree reader reads it, else ``None``."""
-    match = _whole(_DESCRIPTION, data)
-    if match is None:
+    text = _whole(_DESCRIPTION, data)
+    if text is None:
         return None
-    device = _device_tree(match["device"])
+    # specVersion, URLBase and device are named like nothing else in the grammar's shape
+    device = _device_tree(text[text.index("<device>") : text.rindex("</device>") + 9])
     if device is None:
         return None
     root = Node(False)
-    base = match["base"] if match["base"] is not None else match["base_after"]
-    if base is not None:  # the first one counts
-        root.fields["URLBase"] = base.strip()
-    if match["major"] is not None:
+    if "<URLBase>" in text:  # the first one counts
+        root.fields["URLBase"] = _value(_inside(text, "URLBase"))
+    if "<specVersion>" in text:
         spec = Node(False)
-        spec.fields.update(major=match["major"].strip(), minor=match["minor"].strip())
+        spec.fields.update(
+            major=_value(_inside(text, "major")), minor=_value(_inside(text, "minor"))
+        )
         root.items["specVersion"] = [spec]
     root.items["device"] = [device]
     return root

@@ -236,6 +236,24 @@ FIRSTS = b"""<?xml version="1.0"?>\r
 </serviceStateTable></scpd>"""
 
 
+CRS = (
+    b"<scpd><actionList><action><name>A</name><argumentList><argument><name>r</name>"
+    b"<direction>out</direction><retval\r\n/><relatedStateVariable>V</relatedStateVariable>"
+    b"</argument></argumentList></action></actionList><serviceStateTable><stateVariable>"
+    b"<name>V</name><dataType>string</dataType><defaultValue>a\rb\r\nc</defaultValue>"
+    b"<allowedValueList><allowedValue>a\rb\r\nc</allowedValue><allowedValue>\r</allowedValue>"
+    b"</allowedValueList></stateVariable></serviceStateTable></scpd>"
+)
+
+
+def test_line_ends_are_read_as_xml_reads_them() -> None:
+    """CR LF and a lone CR are LF in a text, and whitespace in a tag."""
+    got = check_agreement(CRS)
+    assert got is not None and got.actions["A"].arguments[0].retval
+    variable = got.state_variables["V"]
+    assert variable.default_value == "a\nb\nc" and variable.allowed_values == ("a\nb\nc", "")
+
+
 def test_first_occurrences_and_every_list_as_in_the_other_readers() -> None:
     got = check_agreement(FIRSTS)
     assert got is not None
@@ -536,6 +554,23 @@ def test_devices_nested_deeper_than_the_grammar_are_handed_over() -> None:
 
     assert check_description(nested(_canonical.DEVICE_LEVELS)) is not None
     assert _canonical.description(nested(_canonical.DEVICE_LEVELS + 1)) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        (b"<friendlyName>", b"<friendlyName>a\rb\r\nc\r"),
+        (b"<presentationURL>/</presentationURL>", b"<presentationURL\r\n/>"),
+        (b"<device>", b"<URLBase>http://127.0.0.1:1/\ra</URLBase>\r<device>"),
+        (b"<minor>", b"<minor>\r0\r"),
+    ],
+)
+def test_line_ends_in_a_description_are_read_as_the_tree_reader_reads_them(
+    change: Tuple[bytes, bytes],
+) -> None:
+    changed = changed_plain(change)
+    node = _canonical.description(changed)
+    assert node is not None and shape(node) == shape(_description.DESCRIPTION.read(changed))
 
 
 def test_a_second_device_in_the_root_is_handed_over() -> None:
