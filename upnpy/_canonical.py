@@ -36,9 +36,10 @@ __all__ = ["Scpd", "split", "action_node", "variable_node", "description", "DEVI
 # variable: sendEvents="yes" or "no" at most, its name first, then dataType, defaultValue,
 # allowedValueList and allowedValueRange in any order.
 
-# No group captures anything in the SCPD's grammar, nor around the repeats of the description's:
-# sre saves the marks of the groups set so far at each repetition, and without them the
-# grammar of a 12 KB SCPD matches in about half the time. What the items are is found after.
+# No group captures anything in the SCPD's grammar, and the description's has only those its
+# vendor elements need: sre saves the marks of the groups set so far at each repetition, and
+# without them the grammar of a 12 KB SCPD matches in about half the time. The items are found
+# after the match, at their tags.
 
 _WS = r"[ \t\r\n]*"
 # Character data without references: what XML allows, less "<", ">" and "&".

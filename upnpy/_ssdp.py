@@ -31,6 +31,7 @@ import time
 from dataclasses import field
 from typing import (
     Any,
+    Collection,
     Dict,
     Generator,
     Iterable,
@@ -375,10 +376,10 @@ def _check_mx(mx: int) -> int:
     return mx
 
 
-def answers_search(st: str, types: Iterable[str], udns: Iterable[str]) -> bool:
+def answers_search(st: str, types: Collection[str], udns: Collection[str]) -> bool:
     """Whether a root device answers an M-SEARCH for *st*, by what its description lists:
     *types*, every device and service type in its tree, and *udns*, every UDN in it. A type
-    answers a search for the same type at its version or a lower one (UDA 1.1, 1.2.2)."""
+    answers a search for the same type at its version or a lower one, as UDA asks."""
     if st in ("ssdp:all", "upnp:rootdevice"):
         return True
     if st.startswith("uuid:"):
