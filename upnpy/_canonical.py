@@ -316,13 +316,13 @@ def _device_tree(device: str) -> Optional[Node]:
     wanted = _DEVICE_NAMES
     opened = False  # whether the last tag opened an element: then a closing one ends it empty
     for close, tag, name, text in _TOKEN.findall(device):
-        if not devices and root is not None:
-            return None  # something after the outermost device closed
         if not tag:  # an element's start tag: a field, or another one, not read
             if name in wanted and name not in fields:  # the first one counts
-                fields[name] = _value(text)
+                fields[name] = _value(text) if "\r" in text else text.strip()
             opened = False
             continue
+        if not devices and root is not None:  # (the last tag is a device's: no field is missed)
+            return None  # something after the outermost device closed
         if tag == "device":
             if close:
                 devices.pop().empty = opened
