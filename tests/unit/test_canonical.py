@@ -13,7 +13,7 @@ capture of the lab's devices, and every generated one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 from xml.etree import ElementTree
 
 import pytest
@@ -26,37 +26,32 @@ from upnpy._reader import Node, Unusual
 from upnpy._records import ScpdInfo
 
 
-def canonical(data: bytes, url: str = SCPD_URL) -> Optional[ScpdInfo]:
-    """The records read from *data* by the canonical reader, or ``None`` when it hands over."""
-    scpd = _canonical.split(data)
-    if scpd is None:
+def records(read: Any, build: Callable[[Any, str], Any], url: str) -> Optional[Any]:
+    """The records *build* makes of what a fast reader *read*, or ``None`` when it handed
+    over or a record is worth a warning (then the lenient parser reads the document)."""
+    if read is None:
         return None
     try:
-        return _description._canonical_scpd(scpd, url)
-    except Unusual:  # a record worth a warning: the lenient parser's
-        return None
-
-
-def tree(data: bytes, url: str = SCPD_URL) -> Optional[ScpdInfo]:
-    """The records read by the tree reader (upnpy._reader), or ``None``."""
-    node = _description.SCPD.read(data)
-    if node is None:
-        return None
-    try:
-        return _description._fast_scpd(node, url)
+        return build(read, url)
     except Unusual:
         return None
 
 
-def check_agreement(data: bytes) -> Optional[ScpdInfo]:
-    """What the canonical reader reads of *data*, checked against the other readers."""
-    got = canonical(data)
-    if got is None:
-        return None
-    want, warned = lenient("scpd", data, SCPD_URL)
+def lenient_agrees(kind: str, data: bytes, url: str, got: Any) -> None:
+    """The lenient parser reads *got* from *data* too, and finds nothing worth a warning."""
+    want, warned = lenient(kind, data, url)
     assert not warned, f"the canonical reader read a document worth a warning: {warned}"
     assert got == want
-    assert tree(data) in (None, got)
+
+
+def check_agreement(data: bytes) -> Optional[ScpdInfo]:
+    """What the canonical reader reads of *data*, checked against the other readers."""
+    got = records(_canonical.split(data), _description._canonical_scpd, SCPD_URL)
+    if got is None:
+        return None
+    lenient_agrees("scpd", data, SCPD_URL, got)
+    tree = records(_description.SCPD.read(data), _description._fast_scpd, SCPD_URL)
+    assert tree in (None, got)
     index = _description.index_scpd(data, SCPD_URL)
     assert index is not None and list(index.actions) == list(got.actions)
     for name, action in got.actions.items():
@@ -348,27 +343,20 @@ DESCRIPTION_URL = "http://127.0.0.1:49152/desc.xml"
 
 def described(data: bytes) -> Optional[Any]:
     """The records read from *data* by the canonical reader, or ``None`` when it hands over."""
-    node = _canonical.description(data)
-    if node is None:
-        return None
-    try:
-        return _description._fast_root(node, DESCRIPTION_URL)
-    except Unusual:
-        return None
+    return records(_canonical.description(data), _description._fast_root, DESCRIPTION_URL)
 
 
 def check_description(data: bytes) -> Optional[Any]:
     """What the canonical reader reads of the description *data*, checked as SCPDs are."""
-    got = described(data)
+    mine = _canonical.description(data)
+    got = records(mine, _description._fast_root, DESCRIPTION_URL)
     if got is None:
         return None
-    want, warned = lenient("root", data, DESCRIPTION_URL)
-    assert not warned, f"the canonical reader read a document worth a warning: {warned}"
-    assert got == want
+    lenient_agrees("root", data, DESCRIPTION_URL, got)
     node = _description.DESCRIPTION.read(data)
     if node is not None:
         assert _description._fast_root(node, DESCRIPTION_URL) == got
-        assert shape(_canonical.description(data)) == shape(node)  # the very same nodes
+        assert shape(mine) == shape(node)  # the very same nodes
     return got
 
 
