@@ -71,7 +71,7 @@ WARMUP_CALLS = 20
 TURN_SECONDS = 0.02
 PER_CALL_SAMPLES = 400
 PER_CALL_SECONDS = 8.0
-FIRST_RUNS = 15  # URL → first action, per client
+FIRST_RUNS = 60  # URL → first action, per client (a median of 15 moved by ±10 % between runs)
 DISCOVER_RUNS = 15  # upnpy.discover(limit=1) and its floor, per device type
 PEER_DISCOVER_RUNS = 2  # the peers' discovery waits out its timeout: a few runs only
 DISCOVER_TIMEOUT = 2.0  # upnpy's default; also given to the peers
@@ -82,6 +82,7 @@ MEDIA_SERVER = "urn:schemas-upnp-org:device:MediaServer:1"
 #: The floors' client names (peers.Floor, peers.KeepAliveFloor).
 NEW = peers.Floor.name
 KEPT = peers.KeepAliveFloor.name
+PAUSED = peers.PausedFloor.name
 
 # Issue 5's targets.
 MAX_FLOOR_RATIO = 2.0
@@ -754,6 +755,27 @@ def report_per_call_13(
         " socket for description, SCPD and two calls); "
         + "; ".join(f"{t.key}: {t.keep_alive_note}" for t in targets)
     )
+    pause = f"{us(peers.PausedFloor.PAUSE, False)} of busy waiting before each call"
+    print(paused_line("per call", pause, results["per_call"], targets))
+
+
+def paused_line(what: str, pause: str, results: Dict[str, Any], targets: List[Target]) -> str:
+    """The paused floor's medians (informational), next to the floor and to upnpy."""
+    notes = []
+    for target in targets:
+        figures = results[target.key]
+        base = counting_floor(figures, target)[1]
+        paused, mine = median_of(figures, PAUSED), median_of(figures, "upnpy")
+        if paused is not None and base is not None and mine is not None:
+            notes.append(
+                f"{target.key} {ms(paused)} (floor {us(paused - base)}, upnpy {us(mine - paused)})"
+            )
+    return (
+        f"  {PAUSED}, {what} (informational): the floor that counts, with {pause}, not timed:"
+        " what the exchanges cost when a client works between them, as every client does."
+        " Its median, how much above (+) or below (-) the floor, and upnpy above it: "
+        + ("; ".join(notes) or "not measured")
+    )
 
 
 def report_first_call_13(
@@ -799,6 +821,11 @@ def report_first_call_13(
         )
     headers = ["device", "keeps alive", "floor, 3 conn.", "floor, 1 conn.", *clients]
     print(table([*headers, "target (13)", "target (5)"], rows))
+    pause = (
+        f"{us(peers.PausedFloor.FIRST_PAUSE, False)} of busy waiting before the SCPD's GET"
+        " and before the action"
+    )
+    print(paused_line("first call", pause, results["first_call"], targets))
 
 
 def report_per_call_5(
@@ -1054,7 +1081,7 @@ def main() -> None:
         sys.exit("usage: bench.py [latency | scale]")
     check_namespace()
     started = time.monotonic()
-    clients: list = [peers.Floor(), peers.KeepAliveFloor(), peers.Upnpy()]
+    clients: list = [peers.Floor(), peers.KeepAliveFloor(), peers.PausedFloor(), peers.Upnpy()]
     peer_clients, missing = peers.installed_peers()
     for note in missing:
         say(note)
